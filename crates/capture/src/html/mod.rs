@@ -1,0 +1,1 @@
+//! HTML → Markdown for message bodies.

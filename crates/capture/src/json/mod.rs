@@ -1,0 +1,1 @@
+//! Conversation JSON: the sites' web APIs and official exports.

@@ -1,0 +1,1 @@
+//! Chat pages, one module per site generation.
