@@ -118,7 +118,8 @@ pub struct Conversation {
     pub site_id: Option<String>,
     #[serde(default)]
     pub title: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Always present in JSON (`null` when unknown): consumers rely on the key.
+    #[serde(default)]
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<Timestamp>,

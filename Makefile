@@ -1,0 +1,44 @@
+# A few verbs. Each installs what it needs (idempotently), so a fresh machine needs only
+# `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help setup build package run test test-core test-wasm test-e2e bench fuzz
+
+help:
+	@echo "make run      build the extension and start the local service"
+	@echo "make test     every test: core (native), wasm in Chromium, end-to-end in Chromium"
+	@echo "make build    assemble the unpacked extension in dist/extension"
+	@echo "make package  zip dist/extension for the store"
+	@echo "make bench    criterion benchmarks and the browser benchmark"
+	@echo "make fuzz     run each cargo-fuzz target for a minute"
+
+setup:
+	scripts/install-test-deps.sh
+
+build: setup
+	scripts/build-extension.sh
+
+package: build
+	scripts/package-extension.sh
+
+run: build
+	scripts/run.sh
+
+test-core:
+	cargo test --workspace --locked
+
+test-wasm: setup
+	scripts/run-wasm-tests.sh
+
+test-e2e: build
+	cd tests && npm test
+
+test: setup test-core test-wasm test-e2e
+
+bench: build
+	cargo bench --workspace
+	cd tests && npm run bench
+
+fuzz:
+	scripts/fuzz.sh
