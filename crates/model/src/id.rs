@@ -30,11 +30,17 @@ pub fn conversation_id(site: Site, site_id: Option<&str>, title: &str, first_pro
 /// A key that is equal for two pieces of code differing only in whitespace (indentation,
 /// line endings, trailing spaces, blank lines), used to keep one fragment per snippet.
 pub fn content_key(code: &str) -> String {
+    // Hashing is fed in chunks: one `update` per character costs twice the time on code.
     let mut hasher = Sha256::new();
-    let mut buffer = [0u8; 4];
+    let mut buffer = String::with_capacity(4096);
     for ch in code.chars().filter(|c| !c.is_whitespace()) {
-        hasher.update(ch.encode_utf8(&mut buffer).as_bytes());
+        buffer.push(ch);
+        if buffer.len() >= 4092 {
+            hasher.update(buffer.as_bytes());
+            buffer.clear();
+        }
     }
+    hasher.update(buffer.as_bytes());
     hex(&hasher.finalize()[..12])
 }
 
