@@ -1,10 +1,187 @@
 //! Conversation JSON: the sites' web APIs and official exports.
+//!
+//! - [`chatgpt`]: `/backend-api/conversation/{id}` and each entry of ChatGPT's
+//!   `conversations.json` (the same node tree).
+//! - [`claude`]: the web API tree (`?tree=True`) and each entry of Claude's `conversations.json`.
+//! - [`parse_conversation`]: one JSON object of either site (or Dreamcatcher's own), detected
+//!   by its keys.
+//! - the entries of an export array, one at a time, each read on its own so one broken entry
+//!   does not spoil the others (used by [`crate::input`], which callers go through).
 
+pub mod chatgpt;
+pub mod claude;
+mod export;
+mod markdown;
+mod path;
+mod probe;
+mod values;
+
+pub(crate) use export::{CountingReader, for_each_entry, for_each_entry_in_slice};
+pub use export::{ExportItem, SkippedEntry};
+
+use dreamcatcher_model::{CaptureSource, Conversation};
 use thiserror::Error;
 
-/// Why conversation JSON could not be read.
+use path::JsonPath;
+use probe::{Probe, Shape};
+
+/// Why conversation JSON could not be read. `path` is a JSON path from the top of the input
+/// (`[3].mapping["aaa-1"].message.content` for the fourth entry of an export);
+/// `line`/`column` count from the start of the conversation's own JSON (for a syntax error,
+/// from the start of the input).
 #[derive(Debug, Error)]
 pub enum JsonError {
-    #[error("not valid JSON")]
-    Syntax,
+    #[error("invalid JSON at line {line}, column {column}: {message}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("the JSON ends early at line {line}, column {column}: the input looks truncated")]
+    Truncated { line: usize, column: usize },
+    #[error(
+        "unexpected data at {path}: {message} (line {line}, column {column} of the conversation's JSON)"
+    )]
+    Shape {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "{path} is not a conversation: found {found}; expected a ChatGPT conversation \
+         (with `mapping`), a Claude conversation (with `chat_messages`) or Dreamcatcher \
+         conversations (with `site` and `messages`)"
+    )]
+    NotAConversation { path: String, found: String },
+    #[error("{path}: node `{node}` is not in the conversation (named by {referenced_by})")]
+    MissingNode {
+        path: String,
+        node: String,
+        referenced_by: String,
+    },
+    #[error("{path}: the chain of parents loops back to node `{node}`")]
+    Cycle { path: String, node: String },
+    #[error("reading the input failed after {bytes_read} bytes: {source}")]
+    Read {
+        bytes_read: u64,
+        source: std::io::Error,
+    },
+}
+
+impl JsonError {
+    /// Wraps a serde error met while reading a conversation found at `at`.
+    fn from_serde(error: serde_path_to_error::Error<serde_json::Error>, at: &JsonPath) -> Self {
+        let path = at.join(error.path());
+        let inner = error.into_inner();
+        Self::from_json(inner, Some(path))
+    }
+
+    /// Classifies a serde_json error: truncated input, broken syntax, or valid JSON of the
+    /// wrong shape (which needs `path` to say where).
+    pub(crate) fn from_json(error: serde_json::Error, path: Option<JsonPath>) -> Self {
+        let (line, column) = (error.line(), error.column());
+        match error.classify() {
+            serde_json::error::Category::Eof => JsonError::Truncated { line, column },
+            serde_json::error::Category::Data => JsonError::Shape {
+                path: path
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| JsonPath::root().to_string()),
+                line,
+                column,
+                message: message_without_position(&error),
+            },
+            serde_json::error::Category::Syntax | serde_json::error::Category::Io => {
+                JsonError::Syntax {
+                    line,
+                    column,
+                    message: message_without_position(&error),
+                }
+            }
+        }
+    }
+}
+
+/// serde_json appends " at line L column C" to its messages; the variants carry those apart.
+fn message_without_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    text.strip_suffix(&suffix)
+        .map(str::to_string)
+        .unwrap_or(text)
+}
+
+/// Reads one conversation object of either site, or one Dreamcatcher conversation, deciding
+/// by its keys. Site JSON is marked `source` (use [`CaptureSource::WebApi`] for the sites'
+/// API responses); a Dreamcatcher conversation keeps the source it was saved with.
+pub fn parse_conversation(json: &str, source: CaptureSource) -> Result<Conversation, JsonError> {
+    parse_object(json, &JsonPath::root(), source)
+        .map(|(conversation, _)| conversation)
+        .map_err(|(_, error)| error)
+}
+
+/// The reader a conversation object went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Chatgpt,
+    Claude,
+    Dreamcatcher,
+}
+
+/// An object that failed: its title when one was readable (to name a skipped export entry)
+/// and why.
+type Failure = (Option<String>, JsonError);
+
+/// Reads one object found at `at`, deciding its kind by its keys.
+fn parse_object(
+    json: &str,
+    at: &JsonPath,
+    source: CaptureSource,
+) -> Result<(Conversation, Kind), Failure> {
+    let probe: Probe = serde_json::from_str(json)
+        .map_err(|e| (None, JsonError::from_json(e, Some(at.clone()))))?;
+    let title = probe.title;
+    let result = match probe.shape {
+        Shape::Chatgpt => chatgpt::parse_at(json, at, source).map(|c| (c, Kind::Chatgpt)),
+        Shape::Claude => claude::parse_at(json, at, source).map(|c| (c, Kind::Claude)),
+        Shape::Dreamcatcher => read_typed(json, at).map(|c| (c, Kind::Dreamcatcher)),
+        Shape::Other(found) => Err(JsonError::NotAConversation {
+            path: at.to_string(),
+            found,
+        }),
+    };
+    result.map_err(|error| (title, error))
+}
+
+/// Reads an export entry. Entries are nearly always all of one kind, so the entry is first
+/// read straight as the kind of the one before, skipping the key probe; anything short of a
+/// clean success takes the full path, which finds the kind and explains a failure.
+fn parse_entry(
+    json: &str,
+    at: &JsonPath,
+    previous: Option<Kind>,
+) -> Result<(Conversation, Kind), Failure> {
+    let source = CaptureSource::Export;
+    let direct = match previous {
+        Some(Kind::Chatgpt) => chatgpt::parse_if_shaped(json, at, source.clone()),
+        Some(Kind::Claude) => claude::parse_if_shaped(json, at, source.clone()),
+        Some(Kind::Dreamcatcher) => serde_json::from_str(json).ok(),
+        None => None,
+    };
+    match (direct, previous) {
+        (Some(conversation), Some(kind)) => Ok((conversation, kind)),
+        _ => parse_object(json, at, source),
+    }
+}
+
+/// Deserialises `json` as `T`, reporting the JSON path of any mismatch.
+///
+/// Tracking the path slows every value down and mismatches are rare: the plain reader goes
+/// first, and only a failure is read again to find where.
+fn read_typed<T: serde::de::DeserializeOwned>(json: &str, at: &JsonPath) -> Result<T, JsonError> {
+    serde_json::from_str(json).or_else(|_| {
+        let mut deserializer = serde_json::Deserializer::from_str(json);
+        serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(|error| JsonError::from_serde(error, at))
+    })
 }

@@ -1,0 +1,987 @@
+//! [`Library`]: every change to the user's dreams and fragments, written to the store before
+//! anything reports success, with the search index kept in step.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use dreamcatcher_model::{Conversation, Dream, Timestamp, content_key, conversation_id};
+
+use crate::anchors::conversation_of_url;
+use crate::api::{
+    ApiError, CaptureOutcome, DreamFilter, DreamPage, DreamSummary, ErrorCode, ExportFormat,
+    ExportScope, ExportedFile, Facets, FragmentPage, FragmentRecord, FragmentSource,
+    ImportProgress, ImportSummary, SearchHit, Settings, Stats,
+};
+use crate::import::{ImportItem, parse_import};
+use crate::index::LibraryIndex;
+use crate::snippet::snippet;
+use crate::store::{
+    DreamStore, IndexSnapshot, StoreError, StoredDream, Tombstone, TrashEntry, WriteBatch,
+};
+use crate::summary::{facet, matches, normalize_tags, summarize};
+
+const SETTINGS_KEY: &str = "settings";
+/// Deleted dreams kept for undo; the oldest go first.
+const TRASH_LIMIT: usize = 100;
+/// Conversations stored per transaction while importing.
+const IMPORT_BATCH: usize = 50;
+/// Changes after which the index snapshot is saved without being asked.
+const SNAPSHOT_EVERY: u64 = 25;
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        ApiError::new(
+            ErrorCode::Storage,
+            format!("Storage failed, nothing was saved: {error}"),
+        )
+    }
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::NotFound,
+        format!("No dream with id {id:?} in the library."),
+    )
+}
+
+/// One stored conversation of a capture.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Captured {
+    pub dream: Dream,
+    pub outcome: CaptureOutcome,
+}
+
+/// What a capture stored (already durable when returned).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CaptureSummary {
+    pub added: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+    pub messages: u32,
+    pub code_blocks: u32,
+    pub captured: Vec<Captured>,
+}
+
+struct ImportSession {
+    file_name: String,
+    total_bytes: u64,
+    bytes: Vec<u8>,
+    items: Vec<ImportItem>,
+    next_item: usize,
+    items_total: u32,
+    summary: ImportSummary,
+    finished: bool,
+}
+
+impl ImportSession {
+    fn progress(&self, import_id: &str) -> ImportProgress {
+        ImportProgress {
+            import_id: import_id.to_string(),
+            bytes_received: self.bytes.len() as u64,
+            total_bytes: self.total_bytes,
+            conversations_done: self.next_item as u32,
+            conversations_total: self.items_total,
+            summary: self.finished.then(|| self.summary.clone()),
+        }
+    }
+}
+
+/// The fragments touched by one write, loaded once and written back together.
+#[derive(Default)]
+struct FragmentChanges {
+    records: HashMap<String, Option<FragmentRecord>>,
+}
+
+impl FragmentChanges {
+    fn into_batch(self, batch: &mut WriteBatch) {
+        for (key, record) in self.records {
+            match record {
+                Some(record) => batch.put_fragments.push(record),
+                None => batch.delete_fragments.push(key),
+            }
+        }
+    }
+}
+
+fn block_key(block: &dreamcatcher_model::CodeBlock) -> String {
+    if block.content_key.is_empty() {
+        content_key(&block.code)
+    } else {
+        block.content_key.clone()
+    }
+}
+
+/// The library of one user, over a store.
+pub struct Library<S: DreamStore> {
+    store: S,
+    index: LibraryIndex,
+    /// Every change up to this one is in the saved index snapshot.
+    snapshot_seq: u64,
+    /// The last change handed out (and, after each operation, in `index`).
+    last_seq: u64,
+    /// Dreams replayed into the index on open (those changed after the snapshot).
+    replayed_on_open: usize,
+    /// All summaries, newest first, once something needed them all.
+    summaries: Option<Vec<DreamSummary>>,
+    settings: Settings,
+    imports: BTreeMap<String, ImportSession>,
+    imports_started: u64,
+}
+
+impl<S: DreamStore> Library<S> {
+    /// Opens the library: restores the saved search index and replays the changes made after
+    /// it was saved, so a worker stopped before saving the index loses nothing.
+    pub async fn open(store: S) -> Result<Self, ApiError> {
+        let last_seq = store.last_seq().await?;
+        let settings = match store.get_meta(SETTINGS_KEY).await? {
+            Some(text) => serde_json::from_str(&text).unwrap_or_default(),
+            None => Settings::default(),
+        };
+        let (mut index, snapshot_seq) = match store.load_index_snapshot().await? {
+            Some(snapshot) => match LibraryIndex::from_snapshot(&snapshot.data) {
+                Ok(index) => (index, snapshot.seq),
+                // An unreadable snapshot is rebuilt from the dreams themselves.
+                Err(_) => (LibraryIndex::new(), 0),
+            },
+            None => (LibraryIndex::new(), 0),
+        };
+        for tombstone in store.tombstones_after(snapshot_seq).await? {
+            index.remove_dream(&tombstone.dream_id);
+        }
+        let changed = store.dreams_changed_after(snapshot_seq).await?;
+        let replayed_on_open = changed.len();
+        let mut highest = last_seq;
+        for stored in &changed {
+            index.upsert_dream(&stored.dream);
+            highest = highest.max(stored.seq);
+        }
+        Ok(Library {
+            store,
+            index,
+            snapshot_seq,
+            last_seq: highest,
+            replayed_on_open,
+            summaries: None,
+            settings,
+            imports: BTreeMap::new(),
+            imports_started: 0,
+        })
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn index(&self) -> &LibraryIndex {
+        &self.index
+    }
+
+    pub fn replayed_on_open(&self) -> usize {
+        self.replayed_on_open
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Changes not yet in the saved index snapshot.
+    pub fn unsaved_index_changes(&self) -> u64 {
+        self.last_seq.saturating_sub(self.snapshot_seq)
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.last_seq + 1
+    }
+
+    /// Applies a batch, then (only once it is durable) the in-memory index and list.
+    async fn commit(&mut self, mut batch: WriteBatch, seq: u64) -> Result<(), ApiError> {
+        batch.last_seq = Some(seq);
+        let put = batch.put_dreams.clone();
+        let deleted = batch.delete_dreams.clone();
+        self.store.commit(batch).await?;
+        self.last_seq = self.last_seq.max(seq);
+        for id in &deleted {
+            self.index.remove_dream(id);
+        }
+        for stored in &put {
+            self.index.upsert_dream(&stored.dream);
+        }
+        if let Some(summaries) = &mut self.summaries {
+            summaries
+                .retain(|s| !deleted.contains(&s.id) && !put.iter().any(|p| p.summary.id == s.id));
+            summaries.extend(put.iter().map(|p| p.summary.clone()));
+            summaries.sort_by(|a, b| {
+                b.updated_at
+                    .cmp(&a.updated_at)
+                    .then_with(|| a.id.cmp(&b.id))
+            });
+        }
+        Ok(())
+    }
+
+    /// Moves the dream's fragment sources from `old` to `new` (either may be absent).
+    async fn change_fragments(
+        &self,
+        changes: &mut FragmentChanges,
+        dream_id: &str,
+        old: Option<&Conversation>,
+        new: Option<&Conversation>,
+        now: Timestamp,
+    ) -> Result<(), ApiError> {
+        let mut added: Vec<(String, FragmentSource, &dreamcatcher_model::CodeBlock)> = Vec::new();
+        for (message_index, message) in new.into_iter().flat_map(|c| c.messages.iter().enumerate())
+        {
+            for (block_index, block) in message.fragments.code_blocks.iter().enumerate() {
+                let source = FragmentSource {
+                    dream_id: dream_id.to_string(),
+                    message_index: message_index as u32,
+                    block_index: block_index as u32,
+                };
+                added.push((block_key(block), source, block));
+            }
+        }
+        let old_keys: BTreeSet<String> = old
+            .into_iter()
+            .flat_map(|c| {
+                c.messages
+                    .iter()
+                    .flat_map(|m| m.fragments.code_blocks.iter().map(block_key))
+            })
+            .collect();
+        let affected: BTreeSet<String> = old_keys
+            .into_iter()
+            .chain(added.iter().map(|a| a.0.clone()))
+            .collect();
+        let missing: Vec<String> = affected
+            .iter()
+            .filter(|k| !changes.records.contains_key(*k))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            for key in &missing {
+                changes.records.insert(key.clone(), None);
+            }
+            for record in self.store.get_fragments(&missing).await? {
+                changes
+                    .records
+                    .insert(record.content_key.clone(), Some(record));
+            }
+        }
+        for key in &affected {
+            let Some(slot) = changes.records.get_mut(key) else {
+                continue;
+            };
+            let mut sources: Vec<FragmentSource> = slot
+                .as_ref()
+                .map(|r| {
+                    r.sources
+                        .iter()
+                        .filter(|s| s.dream_id != dream_id)
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mine: Vec<&(String, FragmentSource, &dreamcatcher_model::CodeBlock)> =
+                added.iter().filter(|a| &a.0 == key).collect();
+            sources.extend(mine.iter().map(|a| a.1.clone()));
+            *slot = match (slot.take(), mine.first()) {
+                _ if sources.is_empty() => None,
+                (Some(mut record), first) => {
+                    record.sources = sources;
+                    if first.is_some() {
+                        record.last_seen = now;
+                    }
+                    Some(record)
+                }
+                (None, Some(first)) => {
+                    let mut code_block = first.2.clone();
+                    code_block.content_key = key.clone();
+                    Some(FragmentRecord {
+                        content_key: key.clone(),
+                        code_block,
+                        sources,
+                        first_seen: now,
+                        last_seen: now,
+                    })
+                }
+                (None, None) => None,
+            };
+        }
+        Ok(())
+    }
+
+    /// Stores conversations: new ones are added, known ones (same stable id) updated in place
+    /// keeping the user's tags and notes. Written in one transaction before returning.
+    pub async fn capture(
+        &mut self,
+        conversations: Vec<Conversation>,
+        now: Timestamp,
+    ) -> Result<CaptureSummary, ApiError> {
+        let items = conversations
+            .into_iter()
+            .map(|c| ImportItem::Conversation(Box::new(c)))
+            .collect();
+        self.store_items(items, now).await
+    }
+
+    async fn store_items(
+        &mut self,
+        items: Vec<ImportItem>,
+        now: Timestamp,
+    ) -> Result<CaptureSummary, ApiError> {
+        let mut summary = CaptureSummary::default();
+        let mut pending: BTreeMap<String, StoredDream> = BTreeMap::new();
+        let mut fragments = FragmentChanges::default();
+        let mut seq = self.last_seq;
+        for item in items {
+            let id = match &item {
+                ImportItem::Dream(dream) => dream.id().to_string(),
+                ImportItem::Conversation(conversation) => conversation.id.clone(),
+            };
+            let existing = match pending.get(&id) {
+                Some(stored) => Some(stored.dream.clone()),
+                None => self.store.get_dream(&id).await?.map(|s| s.dream),
+            };
+            let (dream, outcome) = match (item, &existing) {
+                (ImportItem::Conversation(conversation), Some(old))
+                    if old.conversation == *conversation =>
+                {
+                    (old.clone(), CaptureOutcome::Unchanged)
+                }
+                (ImportItem::Dream(dream), Some(old)) if *old == *dream => {
+                    (old.clone(), CaptureOutcome::Unchanged)
+                }
+                (ImportItem::Conversation(conversation), Some(old)) => {
+                    (old.recaptured(*conversation, now), CaptureOutcome::Updated)
+                }
+                (ImportItem::Conversation(conversation), None) => {
+                    (Dream::captured(*conversation, now), CaptureOutcome::Added)
+                }
+                (ImportItem::Dream(dream), Some(_)) => (*dream, CaptureOutcome::Updated),
+                (ImportItem::Dream(dream), None) => (*dream, CaptureOutcome::Added),
+            };
+            summary.messages += dream.conversation.messages.len() as u32;
+            summary.code_blocks += dream.conversation.code_block_count() as u32;
+            match outcome {
+                CaptureOutcome::Added => summary.added += 1,
+                CaptureOutcome::Updated => summary.updated += 1,
+                CaptureOutcome::Unchanged => summary.unchanged += 1,
+            }
+            if outcome != CaptureOutcome::Unchanged {
+                let old = existing.as_ref().map(|d| &d.conversation);
+                self.change_fragments(&mut fragments, &id, old, Some(&dream.conversation), now)
+                    .await?;
+                seq += 1;
+                pending.insert(
+                    id,
+                    StoredDream {
+                        seq,
+                        summary: summarize(&dream),
+                        dream: dream.clone(),
+                    },
+                );
+            }
+            summary.captured.push(Captured { dream, outcome });
+        }
+        if pending.is_empty() {
+            return Ok(summary);
+        }
+        let mut batch = WriteBatch {
+            put_dreams: pending.into_values().collect(),
+            ..WriteBatch::default()
+        };
+        fragments.into_batch(&mut batch);
+        self.commit(batch, seq).await?;
+        self.save_index_if_due().await?;
+        Ok(summary)
+    }
+
+    /// Changes one dream with `edit` and stores it (no write when nothing changed).
+    async fn edit_dream(
+        &mut self,
+        id: &str,
+        edit: impl FnOnce(&mut Dream),
+    ) -> Result<Dream, ApiError> {
+        let stored = self
+            .store
+            .get_dream(id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        let mut dream = stored.dream.clone();
+        edit(&mut dream);
+        if dream == stored.dream {
+            return Ok(dream);
+        }
+        let seq = self.next_seq();
+        let batch = WriteBatch {
+            put_dreams: vec![StoredDream {
+                seq,
+                summary: summarize(&dream),
+                dream: dream.clone(),
+            }],
+            ..WriteBatch::default()
+        };
+        self.commit(batch, seq).await?;
+        self.save_index_if_due().await?;
+        Ok(dream)
+    }
+
+    pub async fn set_tags(
+        &mut self,
+        id: &str,
+        tags: Vec<String>,
+        now: Timestamp,
+    ) -> Result<Dream, ApiError> {
+        let tags = normalize_tags(tags);
+        self.edit_dream(id, |dream| {
+            if dream.tags != tags {
+                dream.tags = tags;
+                dream.updated_at = now;
+            }
+        })
+        .await
+    }
+
+    pub async fn set_notes(
+        &mut self,
+        id: &str,
+        notes: String,
+        now: Timestamp,
+    ) -> Result<Dream, ApiError> {
+        self.edit_dream(id, |dream| {
+            if dream.notes != notes {
+                dream.notes = notes;
+                dream.updated_at = now;
+            }
+        })
+        .await
+    }
+
+    pub async fn mark_opened(&mut self, id: &str) -> Result<Dream, ApiError> {
+        self.edit_dream(id, |dream| dream.opened = true).await
+    }
+
+    pub async fn record_usage(&mut self, id: &str, now: Timestamp) -> Result<Dream, ApiError> {
+        self.edit_dream(id, |dream| {
+            dream.usage_count = dream.usage_count.saturating_add(1);
+            dream.last_used_at = Some(now);
+        })
+        .await
+    }
+
+    /// Moves a dream to the trash; [`Library::undo_delete`] with the entry's token puts it back.
+    pub async fn delete(&mut self, id: &str, now: Timestamp) -> Result<TrashEntry, ApiError> {
+        let stored = self
+            .store
+            .get_dream(id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        let mut fragments = FragmentChanges::default();
+        self.change_fragments(
+            &mut fragments,
+            id,
+            Some(&stored.dream.conversation),
+            None,
+            now,
+        )
+        .await?;
+        let seq = self.next_seq();
+        let entry = TrashEntry {
+            undo_token: format!("{id}@{seq}"),
+            dream: stored.dream,
+            deleted_at: now,
+        };
+        let mut trash = self.store.all_trash().await?;
+        trash.sort_by(|a, b| {
+            b.deleted_at
+                .cmp(&a.deleted_at)
+                .then_with(|| b.undo_token.cmp(&a.undo_token))
+        });
+        let mut batch = WriteBatch {
+            delete_dreams: vec![id.to_string()],
+            put_trash: vec![entry.clone()],
+            delete_trash: trash
+                .into_iter()
+                .skip(TRASH_LIMIT - 1)
+                .map(|t| t.undo_token)
+                .collect(),
+            put_tombstones: vec![Tombstone {
+                dream_id: id.to_string(),
+                seq,
+            }],
+            ..WriteBatch::default()
+        };
+        fragments.into_batch(&mut batch);
+        self.commit(batch, seq).await?;
+        self.save_index_if_due().await?;
+        Ok(entry)
+    }
+
+    /// Restores a deleted dream. If it was captured again meanwhile, the newer capture stays
+    /// and the deleted copy's tags and notes are added to it.
+    pub async fn undo_delete(
+        &mut self,
+        undo_token: &str,
+        now: Timestamp,
+    ) -> Result<Dream, ApiError> {
+        let entry = self.store.get_trash(undo_token).await?.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NotFound,
+                "Nothing to undo: that deletion is no longer in the trash.",
+            )
+        })?;
+        let id = entry.dream.id().to_string();
+        let current = self.store.get_dream(&id).await?.map(|s| s.dream);
+        let dream = match &current {
+            Some(current) => {
+                let mut merged = current.clone();
+                merged.tags = normalize_tags(
+                    current
+                        .tags
+                        .iter()
+                        .chain(&entry.dream.tags)
+                        .cloned()
+                        .collect(),
+                );
+                if merged.notes.is_empty() {
+                    merged.notes = entry.dream.notes.clone();
+                }
+                merged
+            }
+            None => entry.dream.clone(),
+        };
+        let mut fragments = FragmentChanges::default();
+        let old = current.as_ref().map(|d| &d.conversation);
+        self.change_fragments(&mut fragments, &id, old, Some(&dream.conversation), now)
+            .await?;
+        let seq = self.next_seq();
+        let mut batch = WriteBatch {
+            put_dreams: vec![StoredDream {
+                seq,
+                summary: summarize(&dream),
+                dream: dream.clone(),
+            }],
+            delete_trash: vec![entry.undo_token],
+            ..WriteBatch::default()
+        };
+        fragments.into_batch(&mut batch);
+        self.commit(batch, seq).await?;
+        self.save_index_if_due().await?;
+        Ok(dream)
+    }
+
+    /// Deletes every dream, fragment and trash entry; settings stay.
+    pub async fn delete_all(&mut self) -> Result<(), ApiError> {
+        self.store.clear_library().await?;
+        self.index = LibraryIndex::new();
+        self.snapshot_seq = self.last_seq;
+        self.summaries = Some(Vec::new());
+        Ok(())
+    }
+
+    /// Saves the search index with the last change it includes.
+    pub async fn save_index(&mut self) -> Result<(), ApiError> {
+        let seq = self.last_seq;
+        let batch = WriteBatch {
+            put_index_snapshot: Some(IndexSnapshot {
+                seq,
+                data: self.index.to_snapshot(),
+            }),
+            drop_tombstones_through: Some(seq),
+            ..WriteBatch::default()
+        };
+        self.store.commit(batch).await?;
+        self.snapshot_seq = seq;
+        Ok(())
+    }
+
+    async fn save_index_if_due(&mut self) -> Result<(), ApiError> {
+        if self.unsaved_index_changes() >= SNAPSHOT_EVERY {
+            self.save_index().await?;
+        }
+        Ok(())
+    }
+
+    pub async fn get_dream(&self, id: &str) -> Result<Dream, ApiError> {
+        Ok(self
+            .store
+            .get_dream(id)
+            .await?
+            .ok_or_else(|| not_found(id))?
+            .dream)
+    }
+
+    /// The dream captured from a conversation page, if any.
+    pub async fn dream_of_url(&self, url: &str) -> Result<Option<Dream>, ApiError> {
+        let Some((site, site_id)) = conversation_of_url(url) else {
+            return Ok(None);
+        };
+        let id = conversation_id(site, Some(&site_id), "", "");
+        Ok(self.store.get_dream(&id).await?.map(|s| s.dream))
+    }
+
+    async fn all_summaries(&mut self) -> Result<&Vec<DreamSummary>, ApiError> {
+        if self.summaries.is_none() {
+            self.summaries = Some(self.store.all_summaries().await?);
+        }
+        Ok(self.summaries.get_or_insert_with(Vec::new))
+    }
+
+    /// Dreams newest first, filtered and paged.
+    pub async fn list(
+        &mut self,
+        offset: u32,
+        limit: u32,
+        filter: &DreamFilter,
+    ) -> Result<DreamPage, ApiError> {
+        if *filter == DreamFilter::default() && self.summaries.is_none() {
+            let total = self.store.count_dreams().await?;
+            let items = self.store.page_summaries(offset, limit).await?;
+            return Ok(DreamPage {
+                total,
+                offset,
+                items,
+            });
+        }
+        let all = self.all_summaries().await?;
+        let matching: Vec<&DreamSummary> = all.iter().filter(|s| matches(s, filter)).collect();
+        let items = matching
+            .iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .map(|s| (*s).clone())
+            .collect();
+        Ok(DreamPage {
+            total: matching.len() as u32,
+            offset,
+            items,
+        })
+    }
+
+    async fn hit(
+        &self,
+        dream_id: &str,
+        score: f32,
+        query: Option<&str>,
+    ) -> Result<Option<SearchHit>, ApiError> {
+        let Some(stored) = self.store.get_dream(dream_id).await? else {
+            return Ok(None);
+        };
+        let (message_index, text, highlights) = match query {
+            Some(query) => snippet(&stored.dream, query),
+            None => (None, stored.summary.preview.clone(), Vec::new()),
+        };
+        let content_key = message_index.and_then(|at| {
+            let message = stored.dream.conversation.messages.get(at as usize)?;
+            let terms: Vec<String> = crate::index::words(query.unwrap_or("")).collect();
+            message
+                .fragments
+                .code_blocks
+                .iter()
+                .find(|block| {
+                    crate::index::words(&block.code)
+                        .any(|w| terms.iter().any(|t| w.starts_with(t.as_str())))
+                })
+                .map(block_key)
+        });
+        Ok(Some(SearchHit {
+            dream: stored.summary,
+            score,
+            message_index,
+            content_key,
+            snippet: text,
+            highlights,
+        }))
+    }
+
+    /// Ranked dreams for a query, filtered.
+    pub async fn search(
+        &mut self,
+        query: &str,
+        limit: u32,
+        filter: &DreamFilter,
+    ) -> Result<Vec<SearchHit>, ApiError> {
+        let wanted = limit as usize;
+        let candidates = if *filter == DreamFilter::default() {
+            wanted
+        } else {
+            self.index.len()
+        };
+        let ranked = self.index.search(query, candidates);
+        let mut hits = Vec::new();
+        for ranked_hit in ranked {
+            if hits.len() >= wanted {
+                break;
+            }
+            if let Some(hit) = self
+                .hit(&ranked_hit.dream_id, ranked_hit.score, Some(query))
+                .await?
+                && matches(&hit.dream, filter)
+            {
+                hits.push(hit);
+            }
+        }
+        Ok(hits)
+    }
+
+    pub fn suggest(&self, prefix: &str, limit: u32) -> Vec<String> {
+        self.index.suggest(prefix, limit as usize)
+    }
+
+    /// Dreams related to the conversation at `url` (when it was captured).
+    pub async fn related(
+        &self,
+        url: &str,
+        min_score: f32,
+        limit: u32,
+    ) -> Result<(Option<String>, Vec<SearchHit>), ApiError> {
+        let Some(dream) = self.dream_of_url(url).await? else {
+            return Ok((None, Vec::new()));
+        };
+        let mut hits = Vec::new();
+        for related in self.index.related(&dream, min_score, limit as usize) {
+            hits.extend(self.hit(&related.dream_id, related.score, None).await?);
+        }
+        Ok((Some(dream.id().to_string()), hits))
+    }
+
+    pub async fn fragment(&self, content_key: &str) -> Result<FragmentRecord, ApiError> {
+        self.store
+            .get_fragments(&[content_key.to_string()])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("No fragment with content key {content_key:?}."),
+                )
+            })
+    }
+
+    pub async fn fragments(
+        &self,
+        offset: u32,
+        limit: u32,
+        language: Option<&str>,
+    ) -> Result<FragmentPage, ApiError> {
+        let (total, items) = self.store.page_fragments(offset, limit, language).await?;
+        Ok(FragmentPage {
+            total,
+            offset,
+            items,
+        })
+    }
+
+    pub async fn facets(&mut self) -> Result<Facets, ApiError> {
+        let all = self.all_summaries().await?;
+        Ok(Facets {
+            sites: facet(all.iter().map(|s| s.site.as_str())),
+            languages: facet(
+                all.iter()
+                    .flat_map(|s| s.languages.iter().map(String::as_str)),
+            ),
+            tags: facet(all.iter().flat_map(|s| s.tags.iter().map(String::as_str))),
+            oldest: all.iter().map(|s| s.updated_at).min(),
+            newest: all.iter().map(|s| s.updated_at).max(),
+        })
+    }
+
+    /// Dreams not opened since they were captured: the badge.
+    pub async fn unopened_count(&mut self) -> Result<u32, ApiError> {
+        Ok(self
+            .all_summaries()
+            .await?
+            .iter()
+            .filter(|s| !s.opened)
+            .count() as u32)
+    }
+
+    pub async fn stats(&mut self) -> Result<Stats, ApiError> {
+        Ok(Stats {
+            dreams: self.store.count_dreams().await?,
+            fragments: self.store.count_fragments().await?,
+            unopened: self.unopened_count().await?,
+            in_trash: self.store.all_trash().await?.len() as u32,
+            storage_used_bytes: None,
+            storage_quota_bytes: None,
+        })
+    }
+
+    pub async fn save_settings(&mut self, settings: Settings) -> Result<Settings, ApiError> {
+        crate::settings::validate(&settings)?;
+        let text = serde_json::to_string(&settings).map_err(|e| {
+            ApiError::new(
+                ErrorCode::Internal,
+                format!("settings could not be written: {e}"),
+            )
+        })?;
+        let batch = WriteBatch {
+            put_meta: vec![(SETTINGS_KEY.to_string(), text)],
+            ..WriteBatch::default()
+        };
+        self.store.commit(batch).await?;
+        self.settings = settings.clone();
+        Ok(settings)
+    }
+
+    /// A file of one dream or of everything.
+    pub async fn export(
+        &self,
+        scope: &ExportScope,
+        format: ExportFormat,
+    ) -> Result<ExportedFile, ApiError> {
+        let dreams = match scope {
+            ExportScope::All => self.store.all_dreams().await?,
+            ExportScope::Dream { id } => vec![self.get_dream(id).await?],
+        };
+        let stem = match (scope, dreams.first()) {
+            (ExportScope::Dream { .. }, Some(dream)) => {
+                dreamcatcher_export::file_stem(&dream.conversation)
+            }
+            _ => "dreamcatcher-library".to_string(),
+        };
+        let zip = |dreams: &[Dream]| -> Result<ExportedFile, ApiError> {
+            let bytes = dreamcatcher_export::write_zip(dreams)
+                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+            Ok(ExportedFile {
+                file_name: format!("{stem}.zip"),
+                mime_type: "application/zip".into(),
+                text: None,
+                base64: Some(base64_encode(&bytes)),
+            })
+        };
+        match (format, scope) {
+            (ExportFormat::Json, _) => Ok(ExportedFile {
+                file_name: format!("{stem}.json"),
+                mime_type: "application/json".into(),
+                text: Some(dreamcatcher_export::write_library_json(&dreams)),
+                base64: None,
+            }),
+            (ExportFormat::Markdown, ExportScope::Dream { .. }) => Ok(ExportedFile {
+                file_name: format!("{stem}.md"),
+                mime_type: "text/markdown".into(),
+                text: Some(
+                    dreams
+                        .iter()
+                        .map(dreamcatcher_export::dream_markdown)
+                        .collect(),
+                ),
+                base64: None,
+            }),
+            (ExportFormat::Markdown | ExportFormat::Zip, _) => zip(&dreams),
+        }
+    }
+
+    pub fn import_begin(&mut self, file_name: &str, total_bytes: u64) -> String {
+        self.imports_started += 1;
+        let import_id = format!("import-{}", self.imports_started);
+        self.imports.insert(
+            import_id.clone(),
+            ImportSession {
+                file_name: file_name.to_string(),
+                total_bytes,
+                bytes: Vec::new(),
+                items: Vec::new(),
+                next_item: 0,
+                items_total: 0,
+                summary: ImportSummary::default(),
+                finished: false,
+            },
+        );
+        import_id
+    }
+
+    fn import_session(&mut self, import_id: &str) -> Result<&mut ImportSession, ApiError> {
+        self.imports.get_mut(import_id).ok_or_else(|| {
+            ApiError::new(ErrorCode::NotFound, format!("No import {import_id:?} is running (the worker may have restarted): start it again."))
+        })
+    }
+
+    /// Appends bytes; the last chunk reads the file (the conversations are then stored by
+    /// [`Library::import_step`]).
+    pub fn import_chunk(
+        &mut self,
+        import_id: &str,
+        data: &[u8],
+        last: bool,
+    ) -> Result<ImportProgress, ApiError> {
+        let session = self.import_session(import_id)?;
+        session.bytes.extend_from_slice(data);
+        if last {
+            let parsed = parse_import(&session.file_name, &session.bytes)
+                .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))?;
+            session.items_total = parsed.items.len() as u32;
+            session.items = parsed.items;
+            session.summary.skipped = parsed.skipped;
+            session.finished = session.items.is_empty();
+        }
+        Ok(session.progress(import_id))
+    }
+
+    /// Stores the next batch of an import's conversations (one transaction).
+    pub async fn import_step(
+        &mut self,
+        import_id: &str,
+        now: Timestamp,
+    ) -> Result<ImportProgress, ApiError> {
+        let session = self.import_session(import_id)?;
+        let start = session.next_item;
+        let end = (start + IMPORT_BATCH).min(session.items.len());
+        let batch: Vec<ImportItem> = session
+            .items
+            .get(start..end)
+            .map(<[ImportItem]>::to_vec)
+            .unwrap_or_default();
+        let stored = self.store_items(batch, now).await?;
+        let finished_import = {
+            let session = self.import_session(import_id)?;
+            session.next_item = end;
+            session.summary.added += stored.added;
+            session.summary.updated += stored.updated;
+            session.summary.unchanged += stored.unchanged;
+            session.finished = end >= session.items.len();
+            session.finished
+        };
+        if finished_import {
+            self.save_index().await?;
+        }
+        Ok(self.import_session(import_id)?.progress(import_id))
+    }
+
+    pub fn import_status(&mut self, import_id: &str) -> Result<ImportProgress, ApiError> {
+        Ok(self.import_session(import_id)?.progress(import_id))
+    }
+
+    /// Imports a whole file at once (the CLI and tests; the extension goes step by step).
+    pub async fn import_file(
+        &mut self,
+        file_name: &str,
+        bytes: &[u8],
+        now: Timestamp,
+    ) -> Result<ImportSummary, ApiError> {
+        let import_id = self.import_begin(file_name, bytes.len() as u64);
+        let mut progress = self.import_chunk(&import_id, bytes, true)?;
+        while progress.summary.is_none() {
+            progress = self.import_step(&import_id, now).await?;
+        }
+        self.imports.remove(&import_id);
+        Ok(progress.summary.unwrap_or_default())
+    }
+}
+
+pub(crate) fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+pub(crate) fn base64_decode(text: &str) -> Result<Vec<u8>, ApiError> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|e| {
+            ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("import chunk is not valid base64: {e}"),
+            )
+        })
+}

@@ -1,0 +1,373 @@
+//! Where the library keeps its records. The extension implements [`DreamStore`] on IndexedDB;
+//! [`MemoryStore`] beside it serves tests and the CLI.
+//!
+//! Writes go through [`DreamStore::commit`] as one [`WriteBatch`], applied all or nothing (one
+//! IndexedDB transaction), so a worker stopped at any moment leaves either the state before a
+//! capture or the state after it.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use dreamcatcher_model::{Dream, Timestamp};
+
+use crate::api::{DreamSummary, FragmentRecord};
+
+/// The storage layout this code writes; the IndexedDB store migrates older ones on open.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A storage failure, saying which operation on which record failed.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    #[error("opening the database failed: {0}")]
+    Open(String),
+    #[error("{operation} failed: {detail}")]
+    Operation { operation: String, detail: String },
+    #[error("stored record {key:?} in {store} is unreadable: {detail}")]
+    Corrupt {
+        store: String,
+        key: String,
+        detail: String,
+    },
+}
+
+/// A dream as stored: with the change sequence number of its last write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredDream {
+    pub seq: u64,
+    pub dream: Dream,
+    /// Written beside the dream so lists never load whole conversations.
+    pub summary: DreamSummary,
+}
+
+/// A deleted dream, kept until it is purged so the deletion can be undone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrashEntry {
+    pub undo_token: String,
+    pub dream: Dream,
+    pub deleted_at: Timestamp,
+}
+
+/// Records that a dream left the library at change `seq`, so an index snapshot taken
+/// before the deletion forgets it when replayed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tombstone {
+    pub dream_id: String,
+    pub seq: u64,
+}
+
+/// The search index as saved, and the last change it includes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexSnapshot {
+    pub seq: u64,
+    pub data: Vec<u8>,
+}
+
+/// Everything one operation changes, applied atomically by [`DreamStore::commit`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WriteBatch {
+    pub put_dreams: Vec<StoredDream>,
+    pub delete_dreams: Vec<String>,
+    pub put_fragments: Vec<FragmentRecord>,
+    pub delete_fragments: Vec<String>,
+    pub put_trash: Vec<TrashEntry>,
+    pub delete_trash: Vec<String>,
+    pub put_tombstones: Vec<Tombstone>,
+    /// Drops tombstones with `seq` at or below this (an index snapshot now covers them).
+    pub drop_tombstones_through: Option<u64>,
+    /// Small key-value settings (JSON text).
+    pub put_meta: Vec<(String, String)>,
+    pub put_index_snapshot: Option<IndexSnapshot>,
+    /// The highest change sequence number handed out so far.
+    pub last_seq: Option<u64>,
+}
+
+impl WriteBatch {
+    pub fn is_empty(&self) -> bool {
+        *self == WriteBatch::default()
+    }
+}
+
+/// The library's storage. Methods are async and not `Send`: IndexedDB lives on one thread.
+#[allow(async_fn_in_trait)]
+pub trait DreamStore {
+    /// Applies every change of the batch, or none of them. Returns once the changes are
+    /// durable (the IndexedDB transaction completed), never earlier.
+    async fn commit(&self, batch: WriteBatch) -> Result<(), StoreError>;
+
+    async fn get_dream(&self, id: &str) -> Result<Option<StoredDream>, StoreError>;
+    /// Dreams whose last write has `seq` greater than the given one, in any order.
+    async fn dreams_changed_after(&self, seq: u64) -> Result<Vec<StoredDream>, StoreError>;
+    async fn tombstones_after(&self, seq: u64) -> Result<Vec<Tombstone>, StoreError>;
+    /// Every dream (export).
+    async fn all_dreams(&self) -> Result<Vec<Dream>, StoreError>;
+    async fn count_dreams(&self) -> Result<u32, StoreError>;
+    /// Summaries newest first (by `updated_at`, then id).
+    async fn page_summaries(
+        &self,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<DreamSummary>, StoreError>;
+    async fn all_summaries(&self) -> Result<Vec<DreamSummary>, StoreError>;
+
+    async fn get_fragments(
+        &self,
+        content_keys: &[String],
+    ) -> Result<Vec<FragmentRecord>, StoreError>;
+    /// Fragments most recently seen first, optionally of one language.
+    async fn page_fragments(
+        &self,
+        offset: u32,
+        limit: u32,
+        language: Option<&str>,
+    ) -> Result<(u32, Vec<FragmentRecord>), StoreError>;
+    async fn count_fragments(&self) -> Result<u32, StoreError>;
+
+    async fn get_trash(&self, undo_token: &str) -> Result<Option<TrashEntry>, StoreError>;
+    async fn all_trash(&self) -> Result<Vec<TrashEntry>, StoreError>;
+
+    async fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError>;
+    async fn load_index_snapshot(&self) -> Result<Option<IndexSnapshot>, StoreError>;
+    async fn last_seq(&self) -> Result<u64, StoreError>;
+
+    /// Removes dreams, fragments, trash, tombstones and the index snapshot; keeps meta.
+    async fn clear_library(&self) -> Result<(), StoreError>;
+}
+
+#[derive(Debug, Default, Clone)]
+struct MemoryState {
+    dreams: HashMap<String, StoredDream>,
+    fragments: HashMap<String, FragmentRecord>,
+    trash: HashMap<String, TrashEntry>,
+    tombstones: Vec<Tombstone>,
+    meta: BTreeMap<String, String>,
+    snapshot: Option<IndexSnapshot>,
+    last_seq: u64,
+}
+
+/// A [`DreamStore`] in memory. `fail_next_commits` makes it refuse writes, to test that
+/// nothing is reported as saved when storage fails.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: RefCell<MemoryState>,
+    failing_commits: RefCell<u32>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        MemoryStore::default()
+    }
+
+    /// The next `count` commits fail without changing anything.
+    pub fn fail_next_commits(&self, count: u32) {
+        *self.failing_commits.borrow_mut() = count;
+    }
+
+    /// A copy of everything stored: what survives when the worker holding the library dies.
+    pub fn durable_copy(&self) -> MemoryStore {
+        MemoryStore {
+            state: RefCell::new(self.state.borrow().clone()),
+            failing_commits: RefCell::new(0),
+        }
+    }
+}
+
+fn newest_first(a: &DreamSummary, b: &DreamSummary) -> std::cmp::Ordering {
+    b.updated_at
+        .cmp(&a.updated_at)
+        .then_with(|| a.id.cmp(&b.id))
+}
+
+fn page<T: Clone>(items: &[T], offset: u32, limit: u32) -> Vec<T> {
+    items
+        .iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .cloned()
+        .collect()
+}
+
+impl DreamStore for MemoryStore {
+    async fn commit(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        {
+            let mut failing = self.failing_commits.borrow_mut();
+            if *failing > 0 {
+                *failing -= 1;
+                return Err(StoreError::Operation {
+                    operation: "commit".into(),
+                    detail: "simulated storage failure".into(),
+                });
+            }
+        }
+        let mut state = self.state.borrow_mut();
+        for id in batch.delete_dreams {
+            state.dreams.remove(&id);
+        }
+        for stored in batch.put_dreams {
+            state.dreams.insert(stored.dream.id().to_string(), stored);
+        }
+        for key in batch.delete_fragments {
+            state.fragments.remove(&key);
+        }
+        for fragment in batch.put_fragments {
+            state
+                .fragments
+                .insert(fragment.content_key.clone(), fragment);
+        }
+        for token in batch.delete_trash {
+            state.trash.remove(&token);
+        }
+        for entry in batch.put_trash {
+            state.trash.insert(entry.undo_token.clone(), entry);
+        }
+        if let Some(through) = batch.drop_tombstones_through {
+            state.tombstones.retain(|t| t.seq > through);
+        }
+        state.tombstones.extend(batch.put_tombstones);
+        for (key, value) in batch.put_meta {
+            state.meta.insert(key, value);
+        }
+        if let Some(snapshot) = batch.put_index_snapshot {
+            state.snapshot = Some(snapshot);
+        }
+        if let Some(seq) = batch.last_seq {
+            state.last_seq = state.last_seq.max(seq);
+        }
+        Ok(())
+    }
+
+    async fn get_dream(&self, id: &str) -> Result<Option<StoredDream>, StoreError> {
+        Ok(self.state.borrow().dreams.get(id).cloned())
+    }
+
+    async fn dreams_changed_after(&self, seq: u64) -> Result<Vec<StoredDream>, StoreError> {
+        Ok(self
+            .state
+            .borrow()
+            .dreams
+            .values()
+            .filter(|d| d.seq > seq)
+            .cloned()
+            .collect())
+    }
+
+    async fn tombstones_after(&self, seq: u64) -> Result<Vec<Tombstone>, StoreError> {
+        Ok(self
+            .state
+            .borrow()
+            .tombstones
+            .iter()
+            .filter(|t| t.seq > seq)
+            .cloned()
+            .collect())
+    }
+
+    async fn all_dreams(&self) -> Result<Vec<Dream>, StoreError> {
+        let state = self.state.borrow();
+        let mut stored: Vec<&StoredDream> = state.dreams.values().collect();
+        stored.sort_by(|a, b| newest_first(&a.summary, &b.summary));
+        Ok(stored.into_iter().map(|s| s.dream.clone()).collect())
+    }
+
+    async fn count_dreams(&self) -> Result<u32, StoreError> {
+        Ok(self.state.borrow().dreams.len() as u32)
+    }
+
+    async fn page_summaries(
+        &self,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<DreamSummary>, StoreError> {
+        let all = self.all_summaries().await?;
+        Ok(page(&all, offset, limit))
+    }
+
+    async fn all_summaries(&self) -> Result<Vec<DreamSummary>, StoreError> {
+        let mut all: Vec<DreamSummary> = self
+            .state
+            .borrow()
+            .dreams
+            .values()
+            .map(|d| d.summary.clone())
+            .collect();
+        all.sort_by(newest_first);
+        Ok(all)
+    }
+
+    async fn get_fragments(
+        &self,
+        content_keys: &[String],
+    ) -> Result<Vec<FragmentRecord>, StoreError> {
+        let state = self.state.borrow();
+        Ok(content_keys
+            .iter()
+            .filter_map(|key| state.fragments.get(key).cloned())
+            .collect())
+    }
+
+    async fn page_fragments(
+        &self,
+        offset: u32,
+        limit: u32,
+        language: Option<&str>,
+    ) -> Result<(u32, Vec<FragmentRecord>), StoreError> {
+        let state = self.state.borrow();
+        let mut matching: Vec<&FragmentRecord> = state
+            .fragments
+            .values()
+            .filter(|f| language.is_none_or(|lang| f.code_block.language == lang))
+            .collect();
+        matching.sort_by(|a, b| {
+            b.last_seen
+                .cmp(&a.last_seen)
+                .then_with(|| a.content_key.cmp(&b.content_key))
+        });
+        let total = matching.len() as u32;
+        let items = matching
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .cloned()
+            .collect();
+        Ok((total, items))
+    }
+
+    async fn count_fragments(&self) -> Result<u32, StoreError> {
+        Ok(self.state.borrow().fragments.len() as u32)
+    }
+
+    async fn get_trash(&self, undo_token: &str) -> Result<Option<TrashEntry>, StoreError> {
+        Ok(self.state.borrow().trash.get(undo_token).cloned())
+    }
+
+    async fn all_trash(&self) -> Result<Vec<TrashEntry>, StoreError> {
+        Ok(self.state.borrow().trash.values().cloned().collect())
+    }
+
+    async fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.state.borrow().meta.get(key).cloned())
+    }
+
+    async fn load_index_snapshot(&self) -> Result<Option<IndexSnapshot>, StoreError> {
+        Ok(self.state.borrow().snapshot.clone())
+    }
+
+    async fn last_seq(&self) -> Result<u64, StoreError> {
+        Ok(self.state.borrow().last_seq)
+    }
+
+    async fn clear_library(&self) -> Result<(), StoreError> {
+        let mut state = self.state.borrow_mut();
+        let meta = std::mem::take(&mut state.meta);
+        let last_seq = state.last_seq;
+        // The sequence keeps counting up so a later snapshot never looks older than a change.
+        *state = MemoryState {
+            meta,
+            last_seq,
+            ..MemoryState::default()
+        };
+        Ok(())
+    }
+}

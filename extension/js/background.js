@@ -1,0 +1,34 @@
+// Service worker (module). MV3 needs listeners registered synchronously at startup; each one
+// waits for the wasm module and hands over to Rust, which does all the work.
+import init, { handle_message, on_installed, on_context_menu, on_command } from './dreamcatcher_extension.js';
+
+const ready = init({ module_or_path: new URL('dreamcatcher_extension_bg.wasm', import.meta.url) });
+
+chrome.runtime.onMessage.addListener((message, _sender, sendResponse) => {
+  if (!message || typeof message.type !== 'string' || message.type.startsWith('dreamcatcher_')) {
+    return false;
+  }
+  ready
+    .then(() => handle_message(message))
+    .then(sendResponse, (error) => sendResponse({ type: 'error', code: 'internal', message: String(error) }));
+  return true; // the answer comes asynchronously
+});
+
+chrome.runtime.onInstalled.addListener(() => {
+  ready.then(() => on_installed()).catch((error) => console.error('Dreamcatcher setup failed:', error));
+});
+
+chrome.contextMenus.onClicked.addListener((info, tab) => {
+  ready.then(() => on_context_menu(info, tab ?? {}));
+});
+
+function onCommand(command, tab) {
+  return ready.then(() => on_command(command, tab ?? {}));
+}
+chrome.commands.onCommand.addListener(onCommand);
+// The same handler, reachable from DevTools and the end-to-end tests: headless Chromium
+// cannot press extension shortcuts.
+globalThis.dreamcatcherCommand = onCommand;
+// The request handler the popup reaches through messaging, callable directly from the worker's
+// console and the end-to-end tests (a worker cannot message itself).
+globalThis.dreamcatcherHandle = (message) => ready.then(() => handle_message(message));

@@ -1,0 +1,574 @@
+//! [`DreamStore`] on IndexedDB (the `idb` crate), shared by the service worker and the popup
+//! (one extension origin, one database).
+//!
+//! Records are JSON text beside the few fields IndexedDB indexes, so what is stored is exactly
+//! the serde form the rest of Dreamcatcher reads. Every [`WriteBatch`] is one readwrite
+//! transaction, and `commit` returns only after its `complete` event: then the data is on disk.
+//!
+//! Schema (version = [`SCHEMA_VERSION`]):
+//! - `dreams` (key `id`): `{id, seq, data}`; index `seq`.
+//! - `summaries` (key `id`): `{id, updated, data}`; index `updated` (ms since epoch).
+//! - `fragments` (key `key`): `{key, language, last_seen, data}`; indexes `last_seen` and
+//!   `language_last_seen` (`[language, last_seen]`).
+//! - `trash` (key `token`): `{token, data}`.
+//! - `tombstones` (key `id`): `{id, seq}`; index `seq`.
+//! - `meta` (out-of-line keys): `last_seq` (number), `settings` (JSON text),
+//!   `index_snapshot` (`{seq, data: Uint8Array}`).
+
+use idb::{
+    CursorDirection, Database, DatabaseEvent, Factory, IndexParams, KeyPath, KeyRange,
+    ObjectStoreParams, Query, TransactionMode, TransactionResult,
+};
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::JsValue;
+
+use dreamcatcher_library::api::{DreamSummary, FragmentRecord};
+use dreamcatcher_library::store::{IndexSnapshot, StoredDream, Tombstone, TrashEntry, WriteBatch};
+use dreamcatcher_library::{DreamStore, SCHEMA_VERSION, StoreError};
+use dreamcatcher_model::Dream;
+
+use crate::error::{Context, JsFailure};
+
+pub const DATABASE_NAME: &str = "dreamcatcher";
+
+const DREAMS: &str = "dreams";
+const SUMMARIES: &str = "summaries";
+const FRAGMENTS: &str = "fragments";
+const TRASH: &str = "trash";
+const TOMBSTONES: &str = "tombstones";
+const META: &str = "meta";
+const ALL_STORES: [&str; 6] = [DREAMS, SUMMARIES, FRAGMENTS, TRASH, TOMBSTONES, META];
+
+const LAST_SEQ: &str = "last_seq";
+const INDEX_SNAPSHOT: &str = "index_snapshot";
+
+/// Creates or upgrades the object stores, one step per schema version, so a database left by
+/// any earlier version reaches the current layout.
+fn migrate(database: &Database, old_version: u32) -> Result<(), JsFailure> {
+    if old_version < 1 {
+        let keyed = |key: &str| {
+            let mut params = ObjectStoreParams::new();
+            params.key_path(Some(KeyPath::new_single(key)));
+            params
+        };
+        let dreams = database
+            .create_object_store(DREAMS, keyed("id"))
+            .context("create store dreams")?;
+        dreams
+            .create_index("seq", KeyPath::new_single("seq"), None)
+            .context("create index dreams.seq")?;
+        let summaries = database
+            .create_object_store(SUMMARIES, keyed("id"))
+            .context("create store summaries")?;
+        summaries
+            .create_index("updated", KeyPath::new_single("updated"), None)
+            .context("create index summaries.updated")?;
+        let fragments = database
+            .create_object_store(FRAGMENTS, keyed("key"))
+            .context("create store fragments")?;
+        fragments
+            .create_index("last_seen", KeyPath::new_single("last_seen"), None)
+            .context("create index fragments.last_seen")?;
+        let mut not_unique = IndexParams::new();
+        not_unique.unique(false);
+        fragments
+            .create_index(
+                "language_last_seen",
+                KeyPath::new_array(["language", "last_seen"]),
+                Some(not_unique),
+            )
+            .context("create index fragments.language_last_seen")?;
+        database
+            .create_object_store(TRASH, keyed("token"))
+            .context("create store trash")?;
+        let tombstones = database
+            .create_object_store(TOMBSTONES, keyed("id"))
+            .context("create store tombstones")?;
+        tombstones
+            .create_index("seq", KeyPath::new_single("seq"), None)
+            .context("create index tombstones.seq")?;
+        database
+            .create_object_store(META, ObjectStoreParams::new())
+            .context("create store meta")?;
+    }
+    Ok(())
+}
+
+/// The library's IndexedDB database.
+pub struct IdbStore {
+    database: Database,
+}
+
+fn object(fields: &[(&str, JsValue)]) -> Result<JsValue, JsFailure> {
+    let record = Object::new();
+    for (name, value) in fields {
+        Reflect::set(&record, &JsValue::from_str(name), value).context("build record")?;
+    }
+    Ok(record.into())
+}
+
+fn json<T: Serialize>(value: &T) -> Result<JsValue, JsFailure> {
+    Ok(JsValue::from_str(
+        &serde_json::to_string(value).context("serialise record")?,
+    ))
+}
+
+fn field(record: &JsValue, name: &str) -> Result<JsValue, JsFailure> {
+    Reflect::get(record, &JsValue::from_str(name)).context("read record field")
+}
+
+/// Reads the `data` JSON text of a stored record.
+fn data<T: DeserializeOwned>(store: &str, record: &JsValue) -> Result<T, StoreError> {
+    let key = field(record, "id")
+        .ok()
+        .and_then(|k| k.as_string())
+        .unwrap_or_default();
+    let corrupt = |detail: String| StoreError::Corrupt {
+        store: store.to_string(),
+        key: key.clone(),
+        detail,
+    };
+    let text = field(record, "data")?
+        .as_string()
+        .ok_or_else(|| corrupt("no data text".into()))?;
+    serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))
+}
+
+fn millis(time: &dreamcatcher_model::Timestamp) -> JsValue {
+    JsValue::from_f64(time.timestamp_millis() as f64)
+}
+
+fn after(seq: u64) -> Result<Query, JsFailure> {
+    Ok(Query::KeyRange(
+        KeyRange::lower_bound(&JsValue::from_f64(seq as f64), Some(true)).context("key range")?,
+    ))
+}
+
+impl IdbStore {
+    /// Opens (creating or migrating) the database.
+    pub async fn open(name: &str) -> Result<IdbStore, StoreError> {
+        let factory = Factory::new()
+            .context("indexedDB is not available")
+            .map_err(open_error)?;
+        let mut request = factory
+            .open(name, Some(SCHEMA_VERSION))
+            .context("open database")
+            .map_err(open_error)?;
+        request.on_upgrade_needed(|event| {
+            let result = event
+                .database()
+                .context("upgrade: database")
+                .and_then(|database| migrate(&database, event.old_version().unwrap_or(0)));
+            if let Err(failure) = result {
+                web_sys::console::error_1(&JsValue::from_str(&format!(
+                    "Dreamcatcher database upgrade failed: {failure}"
+                )));
+            }
+        });
+        let database = request.await.context("open database").map_err(open_error)?;
+        Ok(IdbStore { database })
+    }
+
+    pub fn close(&self) {
+        self.database.close();
+    }
+
+    fn read(&self, stores: &[&str]) -> Result<idb::Transaction, JsFailure> {
+        self.database
+            .transaction(stores, TransactionMode::ReadOnly)
+            .context("start read transaction")
+    }
+
+    async fn get(&self, store: &str, key: &str) -> Result<Option<JsValue>, JsFailure> {
+        let transaction = self.read(&[store])?;
+        let object_store = transaction.object_store(store).context(store)?;
+        object_store
+            .get(JsValue::from_str(key))
+            .context("get")?
+            .await
+            .context("get")
+    }
+
+    async fn get_all(
+        &self,
+        store: &str,
+        index: Option<&str>,
+        query: Option<Query>,
+    ) -> Result<Vec<JsValue>, JsFailure> {
+        let transaction = self.read(&[store])?;
+        let object_store = transaction.object_store(store).context(store)?;
+        match index {
+            Some(index) => {
+                object_store
+                    .index(index)
+                    .context(index)?
+                    .get_all(query, None)
+                    .context("get all")?
+                    .await
+            }
+            None => object_store.get_all(query, None).context("get all")?.await,
+        }
+        .context("get all")
+    }
+
+    async fn count(&self, store: &str) -> Result<u32, JsFailure> {
+        let transaction = self.read(&[store])?;
+        let object_store = transaction.object_store(store).context(store)?;
+        object_store
+            .count(None)
+            .context("count")?
+            .await
+            .context("count")
+    }
+
+    /// Values of an index, newest first, skipping `offset` and taking `limit`.
+    async fn page_backwards(
+        &self,
+        store: &str,
+        index: &str,
+        query: Option<Query>,
+        offset: u32,
+        limit: u32,
+    ) -> Result<(u32, Vec<JsValue>), JsFailure> {
+        let transaction = self.read(&[store])?;
+        let index = transaction
+            .object_store(store)
+            .context(store)?
+            .index(index)
+            .context(index)?;
+        let total = index
+            .count(query.clone())
+            .context("count")?
+            .await
+            .context("count")?;
+        let mut values = Vec::new();
+        if limit == 0 || offset >= total {
+            return Ok((total, values));
+        }
+        let Some(cursor) = index
+            .open_cursor(query, Some(CursorDirection::Prev))
+            .context("open cursor")?
+            .await
+            .context("open cursor")?
+        else {
+            return Ok((total, values));
+        };
+        let mut cursor = cursor.into_managed();
+        if offset > 0 {
+            cursor.advance(offset).await.context("advance cursor")?;
+        }
+        while values.len() < limit as usize {
+            match cursor.value().context("cursor value")? {
+                Some(value) => values.push(value),
+                None => break,
+            }
+            cursor.next(None).await.context("cursor next")?;
+        }
+        Ok((total, values))
+    }
+
+    async fn write(&self, batch: WriteBatch) -> Result<(), JsFailure> {
+        let transaction = self
+            .database
+            .transaction(&ALL_STORES, TransactionMode::ReadWrite)
+            .context("start write transaction")?;
+        let store = |name: &str| transaction.object_store(name).context(name);
+        let dreams = store(DREAMS)?;
+        let summaries = store(SUMMARIES)?;
+        for id in &batch.delete_dreams {
+            dreams
+                .delete(JsValue::from_str(id))
+                .context("delete dream")?;
+            summaries
+                .delete(JsValue::from_str(id))
+                .context("delete summary")?;
+        }
+        for stored in &batch.put_dreams {
+            let id = JsValue::from_str(stored.dream.id());
+            let seq = JsValue::from_f64(stored.seq as f64);
+            dreams
+                .put(
+                    &object(&[("id", id.clone()), ("seq", seq), ("data", json(stored)?)])?,
+                    None,
+                )
+                .context("put dream")?;
+            let summary = object(&[
+                ("id", id),
+                ("updated", millis(&stored.summary.updated_at)),
+                ("data", json(&stored.summary)?),
+            ])?;
+            summaries.put(&summary, None).context("put summary")?;
+        }
+        let fragments = store(FRAGMENTS)?;
+        for key in &batch.delete_fragments {
+            fragments
+                .delete(JsValue::from_str(key))
+                .context("delete fragment")?;
+        }
+        for fragment in &batch.put_fragments {
+            let record = object(&[
+                ("key", JsValue::from_str(&fragment.content_key)),
+                ("id", JsValue::from_str(&fragment.content_key)),
+                ("language", JsValue::from_str(&fragment.code_block.language)),
+                ("last_seen", millis(&fragment.last_seen)),
+                ("data", json(fragment)?),
+            ])?;
+            fragments.put(&record, None).context("put fragment")?;
+        }
+        let trash = store(TRASH)?;
+        for token in &batch.delete_trash {
+            trash
+                .delete(JsValue::from_str(token))
+                .context("delete trash entry")?;
+        }
+        for entry in &batch.put_trash {
+            let token = JsValue::from_str(&entry.undo_token);
+            trash
+                .put(
+                    &object(&[
+                        ("token", token.clone()),
+                        ("id", token),
+                        ("data", json(entry)?),
+                    ])?,
+                    None,
+                )
+                .context("put trash entry")?;
+        }
+        let tombstones = store(TOMBSTONES)?;
+        if let Some(through) = batch.drop_tombstones_through {
+            let range = KeyRange::upper_bound(&JsValue::from_f64(through as f64), Some(false))
+                .context("key range")?;
+            let index = tombstones.index("seq").context("tombstones.seq")?;
+            let keys = index
+                .get_all_keys(Some(Query::KeyRange(range)), None)
+                .context("old tombstones")?
+                .await
+                .context("old tombstones")?;
+            for key in keys {
+                tombstones.delete(key).context("delete tombstone")?;
+            }
+        }
+        for tombstone in &batch.put_tombstones {
+            let record = object(&[
+                ("id", JsValue::from_str(&tombstone.dream_id)),
+                ("seq", JsValue::from_f64(tombstone.seq as f64)),
+            ])?;
+            tombstones.put(&record, None).context("put tombstone")?;
+        }
+        let meta = store(META)?;
+        for (key, value) in &batch.put_meta {
+            meta.put(&JsValue::from_str(value), Some(&JsValue::from_str(key)))
+                .context("put meta")?;
+        }
+        if let Some(snapshot) = &batch.put_index_snapshot {
+            let bytes: JsValue = Uint8Array::from(snapshot.data.as_slice()).into();
+            let record = object(&[
+                ("seq", JsValue::from_f64(snapshot.seq as f64)),
+                ("data", bytes),
+            ])?;
+            meta.put(&record, Some(&JsValue::from_str(INDEX_SNAPSHOT)))
+                .context("put index snapshot")?;
+        }
+        if let Some(seq) = batch.last_seq {
+            meta.put(
+                &JsValue::from_f64(seq as f64),
+                Some(&JsValue::from_str(LAST_SEQ)),
+            )
+            .context("put last_seq")?;
+        }
+        match transaction
+            .commit()
+            .context("commit")?
+            .await
+            .context("commit")?
+        {
+            TransactionResult::Committed => Ok(()),
+            TransactionResult::Aborted => {
+                Err(JsFailure::new("commit", "the transaction was aborted"))
+            }
+        }
+    }
+}
+
+fn open_error(failure: JsFailure) -> StoreError {
+    StoreError::Open(failure.to_string())
+}
+
+fn all_data<T: DeserializeOwned>(store: &str, records: Vec<JsValue>) -> Result<Vec<T>, StoreError> {
+    records.iter().map(|record| data(store, record)).collect()
+}
+
+fn newest_first(a: &DreamSummary, b: &DreamSummary) -> std::cmp::Ordering {
+    b.updated_at
+        .cmp(&a.updated_at)
+        .then_with(|| a.id.cmp(&b.id))
+}
+
+impl DreamStore for IdbStore {
+    async fn commit(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        Ok(self.write(batch).await?)
+    }
+
+    async fn get_dream(&self, id: &str) -> Result<Option<StoredDream>, StoreError> {
+        self.get(DREAMS, id)
+            .await?
+            .map(|record| data(DREAMS, &record))
+            .transpose()
+    }
+
+    async fn dreams_changed_after(&self, seq: u64) -> Result<Vec<StoredDream>, StoreError> {
+        all_data(
+            DREAMS,
+            self.get_all(DREAMS, Some("seq"), Some(after(seq)?)).await?,
+        )
+    }
+
+    async fn tombstones_after(&self, seq: u64) -> Result<Vec<Tombstone>, StoreError> {
+        let records = self
+            .get_all(TOMBSTONES, Some("seq"), Some(after(seq)?))
+            .await?;
+        let mut tombstones = Vec::with_capacity(records.len());
+        for record in records {
+            let dream_id = field(&record, "id")?.as_string().unwrap_or_default();
+            let seq = field(&record, "seq")?.as_f64().unwrap_or(0.0) as u64;
+            tombstones.push(Tombstone { dream_id, seq });
+        }
+        Ok(tombstones)
+    }
+
+    async fn all_dreams(&self) -> Result<Vec<Dream>, StoreError> {
+        let mut stored: Vec<StoredDream> =
+            all_data(DREAMS, self.get_all(DREAMS, None, None).await?)?;
+        stored.sort_by(|a, b| newest_first(&a.summary, &b.summary));
+        Ok(stored.into_iter().map(|s| s.dream).collect())
+    }
+
+    async fn count_dreams(&self) -> Result<u32, StoreError> {
+        Ok(self.count(DREAMS).await?)
+    }
+
+    async fn page_summaries(
+        &self,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<DreamSummary>, StoreError> {
+        let (_, records) = self
+            .page_backwards(SUMMARIES, "updated", None, offset, limit)
+            .await?;
+        all_data(SUMMARIES, records)
+    }
+
+    async fn all_summaries(&self) -> Result<Vec<DreamSummary>, StoreError> {
+        let mut all: Vec<DreamSummary> =
+            all_data(SUMMARIES, self.get_all(SUMMARIES, None, None).await?)?;
+        all.sort_by(newest_first);
+        Ok(all)
+    }
+
+    async fn get_fragments(
+        &self,
+        content_keys: &[String],
+    ) -> Result<Vec<FragmentRecord>, StoreError> {
+        let mut found = Vec::new();
+        for key in content_keys {
+            if let Some(record) = self.get(FRAGMENTS, key).await? {
+                found.push(data(FRAGMENTS, &record)?);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn page_fragments(
+        &self,
+        offset: u32,
+        limit: u32,
+        language: Option<&str>,
+    ) -> Result<(u32, Vec<FragmentRecord>), StoreError> {
+        let (index, query) = match language {
+            Some(language) => {
+                let bound = |edge: f64| -> JsValue {
+                    Array::of2(&JsValue::from_str(language), &JsValue::from_f64(edge)).into()
+                };
+                let range = KeyRange::bound(&bound(f64::MIN), &bound(f64::MAX), None, None)
+                    .context("key range")?;
+                ("language_last_seen", Some(Query::KeyRange(range)))
+            }
+            None => ("last_seen", None),
+        };
+        let (total, records) = self
+            .page_backwards(FRAGMENTS, index, query, offset, limit)
+            .await?;
+        Ok((total, all_data(FRAGMENTS, records)?))
+    }
+
+    async fn count_fragments(&self) -> Result<u32, StoreError> {
+        Ok(self.count(FRAGMENTS).await?)
+    }
+
+    async fn get_trash(&self, undo_token: &str) -> Result<Option<TrashEntry>, StoreError> {
+        self.get(TRASH, undo_token)
+            .await?
+            .map(|record| data(TRASH, &record))
+            .transpose()
+    }
+
+    async fn all_trash(&self) -> Result<Vec<TrashEntry>, StoreError> {
+        all_data(TRASH, self.get_all(TRASH, None, None).await?)
+    }
+
+    async fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .get(META, key)
+            .await?
+            .and_then(|value| value.as_string()))
+    }
+
+    async fn load_index_snapshot(&self) -> Result<Option<IndexSnapshot>, StoreError> {
+        let Some(record) = self.get(META, INDEX_SNAPSHOT).await? else {
+            return Ok(None);
+        };
+        let seq = field(&record, "seq")?.as_f64().unwrap_or(0.0) as u64;
+        let bytes = Uint8Array::new(&field(&record, "data")?).to_vec();
+        Ok(Some(IndexSnapshot { seq, data: bytes }))
+    }
+
+    async fn last_seq(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .get(META, LAST_SEQ)
+            .await?
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0) as u64)
+    }
+
+    async fn clear_library(&self) -> Result<(), StoreError> {
+        let transaction = self
+            .database
+            .transaction(&ALL_STORES, TransactionMode::ReadWrite)
+            .context("start clear transaction")?;
+        for name in [DREAMS, SUMMARIES, FRAGMENTS, TRASH, TOMBSTONES] {
+            transaction
+                .object_store(name)
+                .context(name)?
+                .clear()
+                .context("clear")?;
+        }
+        transaction
+            .object_store(META)
+            .context(META)?
+            .delete(JsValue::from_str(INDEX_SNAPSHOT))
+            .context("delete snapshot")?;
+        match transaction
+            .commit()
+            .context("commit")?
+            .await
+            .context("commit")?
+        {
+            TransactionResult::Committed => Ok(()),
+            TransactionResult::Aborted => {
+                Err(JsFailure::new("clear library", "the transaction was aborted").into())
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The IndexedDB store exercised through the library, in whatever browser context the test
+//! binary is configured for.
+
+use dreamcatcher_extension::idb_store::IdbStore;
+use dreamcatcher_library::api::DreamFilter;
+use dreamcatcher_library::{DreamStore, Library};
+use dreamcatcher_model::{CodeOrigin, Conversation, Message, Role, Site, Timestamp};
+
+fn at(seconds: i64) -> Timestamp {
+    chrono::DateTime::from_timestamp(1_763_000_000 + seconds, 0).unwrap_or_default()
+}
+
+fn conversation(site_id: &str, word: &str, code: &str) -> Conversation {
+    let mut conversation =
+        Conversation::new(Site::Chatgpt, Some(site_id.into()), format!("About {word}"));
+    conversation
+        .messages
+        .push(Message::new(Role::User, format!("tell me about {word}")));
+    let mut answer = Message::new(Role::Assistant, format!("{word} explained"));
+    answer
+        .fragments
+        .code_blocks
+        .push(dreamcatcher_fragments::code_block(
+            "rust",
+            code,
+            CodeOrigin::Fence,
+        ));
+    conversation.messages.push(answer);
+    conversation
+}
+
+fn unique_name(test: &str) -> String {
+    format!("dreamcatcher-test-{test}-{}", js_sys::Date::now())
+}
+
+async fn hits(library: &mut Library<IdbStore>, query: &str) -> usize {
+    library
+        .search(query, 10, &DreamFilter::default())
+        .await
+        .map(|h| h.len())
+        .unwrap_or(usize::MAX)
+}
+
+pub async fn stores_pages_and_survives_reopening() {
+    let name = unique_name("reopen");
+    let store = IdbStore::open(&name)
+        .await
+        .unwrap_or_else(|e| panic!("open: {e}"));
+    let mut library = Library::open(store)
+        .await
+        .unwrap_or_else(|e| panic!("library: {e}"));
+    let first = conversation("a", "quasar", "fn shared() {}");
+    let second = conversation("b", "pulsar", "fn   shared() {}\n");
+    library
+        .capture(vec![first.clone()], at(0))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    library
+        .capture(vec![second.clone()], at(5))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let page = library
+        .store()
+        .page_summaries(0, 1)
+        .await
+        .unwrap_or_default();
+    assert_eq!(
+        page.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
+        vec![second.id.clone()],
+        "newest first"
+    );
+    let (total, fragments) = library
+        .store()
+        .page_fragments(0, 10, Some("rust"))
+        .await
+        .unwrap_or_default();
+    assert_eq!(total, 1, "one fragment for the same snippet");
+    assert_eq!(fragments.first().map(|f| f.sources.len()), Some(2));
+
+    library.save_index().await.unwrap_or_else(|e| panic!("{e}"));
+    let token = library
+        .delete(&first.id, at(6))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .undo_token;
+    assert_eq!(hits(&mut library, "quasar").await, 0);
+    library.store().close();
+
+    // A new worker: the snapshot predates the deletion, which the tombstone replays.
+    let reopened = IdbStore::open(&name)
+        .await
+        .unwrap_or_else(|e| panic!("reopen: {e}"));
+    let mut library = Library::open(reopened)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(hits(&mut library, "quasar").await, 0);
+    assert_eq!(hits(&mut library, "pulsar").await, 1);
+    library
+        .undo_delete(&token, at(7))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(hits(&mut library, "quasar").await, 1);
+    assert_eq!(library.unopened_count().await.unwrap_or_default(), 2);
+
+    library.delete_all().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(library.store().count_dreams().await.unwrap_or(1), 0);
+    assert_eq!(library.store().count_fragments().await.unwrap_or(1), 0);
+    library.store().close();
+}
