@@ -18,4 +18,4 @@ cd "$here" # webdriver.json here gives Chromium its headless, no-sandbox flags
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export CHROMEDRIVER="$(command -v chromedriver)"
 export WASM_BINDGEN_TEST_TIMEOUT=120
-CARGO_TARGET_DIR="$root/target/wasm" cargo test --target wasm32-unknown-unknown --features demo --test web "$@"
+CARGO_TARGET_DIR="$root/target/wasm" cargo test --target wasm32-unknown-unknown -p dreamcatcher-popup --features demo --test web "$@"

@@ -10,7 +10,7 @@ port="${PORT:-8765}"
 mkdir -p "$out" "$shots"
 
 cd "$here"
-CARGO_TARGET_DIR="$root/target/wasm" cargo build --target wasm32-unknown-unknown --features demo
+CARGO_TARGET_DIR="$root/target/wasm" cargo build --target wasm32-unknown-unknown -p dreamcatcher-popup --features demo
 wasm-bindgen --target web --no-typescript --out-dir "$out" \
   "$root/target/wasm/wasm32-unknown-unknown/debug/dreamcatcher_popup.wasm"
 cp static/popup.css harness/demo-popup.html harness/demo-popup.js harness/demo-options.html harness/demo-options.js "$out/"

@@ -48,6 +48,27 @@ pub struct Deleted {
     pub undo_token: String,
 }
 
+/// One page of ranked search results (the worker's `search_results` answer).
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+pub struct SearchPage {
+    pub hits: Vec<SearchHit>,
+    /// Dreams matching over all pages.
+    #[serde(default)]
+    pub total: u32,
+    #[serde(default)]
+    pub offset: u32,
+    /// More dreams match than the ranking holds (`total` is its size).
+    #[serde(default)]
+    pub total_capped: bool,
+}
+
+/// What "delete everything" removed (the worker's `all_deleted` answer).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct AllDeleted {
+    pub dreams: u32,
+    pub fragments: u32,
+}
+
 /// A keyboard shortcut of the extension as the browser has it set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shortcut {
@@ -63,8 +84,8 @@ pub type ProgressSink = Rc<dyn Fn(ImportProgress)>;
 pub trait Backend {
     /// Newest first, filtered: one page of the browse list.
     fn list_dreams(&self, offset: u32, limit: u32, filter: DreamFilter) -> BackendResult<'_, DreamPage>;
-    /// Ranked results for what the user typed, with highlight ranges.
-    fn search(&self, query: String, limit: u32, filter: DreamFilter) -> BackendResult<'_, Vec<SearchHit>>;
+    /// One page of the ranked results for what the user typed, with highlight ranges.
+    fn search(&self, query: String, offset: u32, limit: u32, filter: DreamFilter) -> BackendResult<'_, SearchPage>;
     fn dream(&self, id: String) -> BackendResult<'_, Dream>;
     fn facets(&self) -> BackendResult<'_, Facets>;
     fn stats(&self) -> BackendResult<'_, Stats>;
@@ -76,7 +97,7 @@ pub trait Backend {
     fn record_usage(&self, id: String) -> BackendResult<'_, ()>;
     fn delete(&self, id: String) -> BackendResult<'_, Deleted>;
     fn undo_delete(&self, undo_token: String) -> BackendResult<'_, ()>;
-    fn delete_all(&self) -> BackendResult<'_, ()>;
+    fn delete_all(&self) -> BackendResult<'_, AllDeleted>;
     fn export(&self, scope: ExportScope, format: ExportFormat) -> BackendResult<'_, ExportedFile>;
     /// Imports a file the user picked, reporting progress until the summary.
     fn import(&self, file_name: String, bytes: Vec<u8>, progress: ProgressSink) -> BackendResult<'_, ImportSummary>;

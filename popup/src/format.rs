@@ -41,6 +41,18 @@ pub fn counted(value: usize, singular: &str, plural: &str) -> String {
     if value == 1 { format!("1 {singular}") } else { format!("{} {plural}", count(value)) }
 }
 
+/// What "delete everything" reports: "Deleted 12 dreams and 30 fragments."
+pub fn deleted_everything(dreams: u32, fragments: u32) -> String {
+    if dreams == 0 && fragments == 0 {
+        return "There was nothing to delete.".into();
+    }
+    format!(
+        "Deleted {} and {}.",
+        counted(dreams as usize, "dream", "dreams"),
+        counted(fragments as usize, "fragment", "fragments")
+    )
+}
+
 /// "just now", "5 min ago", "3 h ago", "yesterday", "4 days ago", then the date.
 pub fn relative_time(then: Timestamp, now: Timestamp) -> String {
     let seconds = (now - then).num_seconds();
@@ -88,6 +100,13 @@ mod tests {
         assert_eq!(counted(1, "code block", "code blocks"), "1 code block");
         assert_eq!(counted(0, "code block", "code blocks"), "0 code blocks");
         assert_eq!(counted(1200, "dream", "dreams"), "1,200 dreams");
+    }
+
+    #[test]
+    fn delete_everything_reports_what_went() {
+        assert_eq!(deleted_everything(12, 1), "Deleted 12 dreams and 1 fragment.");
+        assert_eq!(deleted_everything(1, 0), "Deleted 1 dream and 0 fragments.");
+        assert_eq!(deleted_everything(0, 0), "There was nothing to delete.");
     }
 
     #[test]

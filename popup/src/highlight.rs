@@ -59,24 +59,6 @@ pub fn segments<'a>(text: &'a str, spans: &[(usize, usize)]) -> Vec<Segment<'a>>
     out
 }
 
-/// Where the words of `query` occur in `text`, ignoring ASCII case: for the parts of a
-/// result the worker does not highlight (the title).
-pub fn word_spans(text: &str, query: &str) -> Vec<(usize, usize)> {
-    let haystack = text.as_bytes();
-    let mut spans = Vec::new();
-    for word in query.split_whitespace().map(str::as_bytes) {
-        if word.is_empty() || word.len() > haystack.len() {
-            continue;
-        }
-        for start in 0..=haystack.len() - word.len() {
-            if haystack.get(start..start + word.len()).is_some_and(|w| w.eq_ignore_ascii_case(word)) {
-                spans.push((start, start + word.len()));
-            }
-        }
-    }
-    spans
-}
-
 fn floor_boundary(text: &str, index: usize) -> usize {
     let mut index = index.min(text.len());
     while !text.is_char_boundary(index) {
@@ -128,15 +110,6 @@ mod tests {
         let segs = segments(text, &[(2, 3), (9, 10)]);
         assert_eq!(render(&segs), "c[é]line [東]京");
         assert_eq!(segs.iter().map(|s| s.text).collect::<String>(), text);
-    }
-
-    #[test]
-    fn query_words_are_found_without_case() {
-        let text = "Rust async runtime: RUST vs Go";
-        assert_eq!(render(&segments(text, &word_spans(text, "rust go"))), "[Rust] async runtime: [RUST] vs [Go]");
-        assert_eq!(word_spans("東京タワー", "京"), vec![(3, 6)]);
-        assert!(word_spans("ab", "abc").is_empty());
-        assert!(word_spans("ab", "  ").is_empty());
     }
 
     #[test]

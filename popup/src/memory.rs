@@ -13,7 +13,7 @@ use dreamcatcher_library::api::{
 use dreamcatcher_model::{CaptureSource, CodeBlock, CodeOrigin, Conversation, Dream, Message, Role, Site, Timestamp};
 
 use crate::filters::accepts;
-use crate::backend::{Backend, BackendError, BackendResult, Deleted, ProgressSink, Shortcut};
+use crate::backend::{AllDeleted, Backend, BackendError, BackendResult, Deleted, ProgressSink, SearchPage, Shortcut};
 
 #[derive(Default)]
 pub struct InMemoryBackend {
@@ -145,22 +145,29 @@ fn search_hit(dream: &Dream, words: &[String]) -> Option<SearchHit> {
         let lower = text.to_lowercase();
         (text, lower)
     };
-    // Byte offsets are taken on the lower-cased text: equal to the original's for the
-    // ASCII-case changes that matter here, and clamped by the view otherwise.
-    let mut highlights = Vec::new();
-    for word in words {
-        for (at, found) in snippet_lower.match_indices(word.as_str()) {
-            highlights.push(Highlight { start: at as u32, end: (at + found.len()) as u32 });
-        }
-    }
+    let title_highlights = matches(&title_lower, words);
     Some(SearchHit {
         dream: summary(dream),
         score,
         message_index: None,
         content_key: None,
+        highlights: matches(&snippet_lower, words),
         snippet,
-        highlights,
+        title_highlights,
     })
+}
+
+/// Where the words occur in `lower`. Byte offsets are taken on the lower-cased text: equal
+/// to the original's for the ASCII-case changes that matter here, and clamped by the view
+/// otherwise.
+fn matches(lower: &str, words: &[String]) -> Vec<Highlight> {
+    let mut highlights = Vec::new();
+    for word in words {
+        for (at, found) in lower.match_indices(word.as_str()) {
+            highlights.push(Highlight { start: at as u32, end: (at + found.len()) as u32 });
+        }
+    }
+    highlights
 }
 
 fn facet_counts(values: impl Iterator<Item = String>) -> Vec<FacetCount> {
@@ -182,7 +189,7 @@ impl Backend for InMemoryBackend {
         Box::pin(async move { Ok(DreamPage { total: all.len() as u32, offset, items }) })
     }
 
-    fn search(&self, query: String, limit: u32, filter: DreamFilter) -> BackendResult<'_, Vec<SearchHit>> {
+    fn search(&self, query: String, offset: u32, limit: u32, filter: DreamFilter) -> BackendResult<'_, SearchPage> {
         let words: Vec<String> = query.to_lowercase().split_whitespace().map(str::to_string).collect();
         let mut hits: Vec<SearchHit> = self
             .dreams
@@ -192,8 +199,9 @@ impl Backend for InMemoryBackend {
             .filter(|hit| accepts(&filter, &hit.dream))
             .collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| b.dream.updated_at.cmp(&a.dream.updated_at)));
-        hits.truncate(limit as usize);
-        Box::pin(async move { Ok(hits) })
+        let total = hits.len() as u32;
+        let hits = hits.into_iter().skip(offset as usize).take(limit as usize).collect();
+        Box::pin(async move { Ok(SearchPage { hits, total, offset, total_capped: false }) })
     }
 
     fn dream(&self, id: String) -> BackendResult<'_, Dream> {
@@ -241,6 +249,7 @@ impl Backend for InMemoryBackend {
                 content_key: None,
                 snippet: d.conversation.title.clone(),
                 highlights: Vec::new(),
+                title_highlights: Vec::new(),
             })
             .take(10)
             .collect();
@@ -308,10 +317,14 @@ impl Backend for InMemoryBackend {
         Box::pin(async move { result })
     }
 
-    fn delete_all(&self) -> BackendResult<'_, ()> {
+    fn delete_all(&self) -> BackendResult<'_, AllDeleted> {
+        let deleted = AllDeleted {
+            dreams: self.dreams.borrow().len() as u32,
+            fragments: self.dreams.borrow().iter().map(|d| d.conversation.code_block_count() as u32).sum(),
+        };
         self.dreams.borrow_mut().clear();
         self.trash.borrow_mut().clear();
-        Box::pin(async { Ok(()) })
+        Box::pin(async move { Ok(deleted) })
     }
 
     fn export(&self, scope: ExportScope, format: ExportFormat) -> BackendResult<'_, ExportedFile> {
@@ -346,6 +359,7 @@ impl Backend for InMemoryBackend {
                 conversations_done: done,
                 conversations_total: total,
                 summary,
+                error: None,
             };
             let conversations: Vec<serde_json::Value> = match serde_json::from_slice(&bytes) {
                 Ok(serde_json::Value::Array(items)) => items,
@@ -531,9 +545,11 @@ mod tests {
     #[test]
     fn search_ranks_and_highlights() {
         let backend = InMemoryBackend::new(sample_library(16, now()));
-        let hits = block_on(backend.search("grid".into(), 50, DreamFilter::default())).unwrap_or_default();
-        assert_eq!(hits.len(), 2);
-        for hit in &hits {
+        let page = block_on(backend.search("grid".into(), 0, 50, DreamFilter::default())).unwrap_or_default();
+        assert_eq!((page.total, page.hits.len()), (2, 2));
+        let second = block_on(backend.search("grid".into(), 1, 50, DreamFilter::default())).unwrap_or_default();
+        assert_eq!((second.total, second.hits.len()), (2, 1));
+        for hit in &page.hits {
             let first = hit.highlights.first().map(|h| (h.start as usize, h.end as usize));
             assert_eq!(first.and_then(|(s, e)| hit.snippet.get(s..e)).map(str::to_lowercase), Some("grid".into()));
         }

@@ -12,7 +12,7 @@ use dreamcatcher_model::Dream;
 use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::backend::{Backend, BackendError, BackendResult, Deleted, ProgressSink, Shortcut};
+use crate::backend::{AllDeleted, Backend, BackendError, BackendResult, Deleted, ProgressSink, SearchPage, Shortcut};
 use crate::browser::{await_promise, js_error_text, sleep, storage_estimate};
 
 #[wasm_bindgen]
@@ -148,6 +148,17 @@ async fn active_tab_url() -> Result<Option<String>, BackendError> {
     Ok(Array::from(&tabs).iter().next().and_then(|tab| string_field(&tab, "url")))
 }
 
+/// Shows a progress report; the summary once the import is done, its error if it stopped.
+fn finished(report: ImportProgress, progress: &ProgressSink) -> Result<Option<ImportSummary>, BackendError> {
+    let summary = report.summary.clone();
+    let error = report.error.clone();
+    progress(report);
+    match error {
+        Some(error) => Err(BackendError::Api(error)),
+        None => Ok(summary),
+    }
+}
+
 impl Backend for WorkerBackend {
     fn list_dreams(&self, offset: u32, limit: u32, filter: DreamFilter) -> BackendResult<'_, DreamPage> {
         Box::pin(async move {
@@ -155,10 +166,9 @@ impl Backend for WorkerBackend {
         })
     }
 
-    fn search(&self, query: String, limit: u32, filter: DreamFilter) -> BackendResult<'_, Vec<SearchHit>> {
+    fn search(&self, query: String, offset: u32, limit: u32, filter: DreamFilter) -> BackendResult<'_, SearchPage> {
         Box::pin(async move {
-            let answer: HitsAnswer = call(&Request::Search { query, limit, filter }, "search_results").await?;
-            Ok(answer.hits)
+            call(&Request::Search { query, offset, limit, filter }, "search_results").await
         })
     }
 
@@ -228,8 +238,10 @@ impl Backend for WorkerBackend {
         })
     }
 
-    fn delete_all(&self) -> BackendResult<'_, ()> {
-        Box::pin(call_done(Request::DeleteAll { confirm: true }))
+    fn delete_all(&self) -> BackendResult<'_, AllDeleted> {
+        Box::pin(async move {
+            call(&Request::DeleteAll { confirm: true }, "all_deleted").await
+        })
     }
 
     fn export(&self, scope: ExportScope, format: ExportFormat) -> BackendResult<'_, ExportedFile> {
@@ -252,9 +264,7 @@ impl Backend for WorkerBackend {
                     last: index + 1 == chunk_count,
                 };
                 let report: ImportProgress = call(&request, "import_progress").await?;
-                let summary = report.summary.clone();
-                progress(report);
-                if let Some(summary) = summary {
+                if let Some(summary) = finished(report, &progress)? {
                     return Ok(summary);
                 }
             }
@@ -262,9 +272,7 @@ impl Backend for WorkerBackend {
                 sleep(IMPORT_POLL_MILLIS).await;
                 let request = Request::ImportStatus { import_id: import_id.clone() };
                 let report: ImportProgress = call(&request, "import_progress").await?;
-                let summary = report.summary.clone();
-                progress(report);
-                if let Some(summary) = summary {
+                if let Some(summary) = finished(report, &progress)? {
                     return Ok(summary);
                 }
             }
@@ -354,6 +362,12 @@ mod tests {
         assert!(done.is_ok());
         let settings: Result<Settings, _> = decode("get_settings", "settings", &json(&Response::Settings(Settings::default())));
         assert_eq!(settings, Ok(Settings::default()));
+        let results = Response::SearchResults { hits: Vec::new(), total: 240, offset: 50, total_capped: true };
+        let page: Result<SearchPage, _> = decode("search", "search_results", &json(&results));
+        assert_eq!(page, Ok(SearchPage { hits: Vec::new(), total: 240, offset: 50, total_capped: true }));
+        let deleted: Result<AllDeleted, _> =
+            decode("delete_all", "all_deleted", &json(&Response::AllDeleted { dreams: 3, fragments: 7 }));
+        assert_eq!(deleted, Ok(AllDeleted { dreams: 3, fragments: 7 }));
     }
 
     #[test]

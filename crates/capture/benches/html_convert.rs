@@ -89,6 +89,11 @@ fn bench(c: &mut Criterion) {
         })
     });
     if let Some(fixture) = shared_fixture() {
+        let repeated = repeated_body(&fixture, 5 * 1024 * 1024);
+        group.throughput(Throughput::Bytes(repeated.len() as u64));
+        group.bench_function("chatgpt_fixture_body_repeated_5mb", |b| {
+            b.iter(|| html::html_to_markdown(black_box(&repeated)))
+        });
         group.throughput(Throughput::Bytes(fixture.len() as u64));
         group.sample_size(100);
         group.bench_function("chatgpt_fixture_68kb", |b| {

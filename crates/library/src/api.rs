@@ -75,9 +75,12 @@ pub enum Request {
     },
     /// The full dream (conversation, tags, notes). Answered by [`Response::Dream`].
     GetDream { id: String },
-    /// Ranked results with highlight ranges. Answered by [`Response::SearchResults`].
+    /// Ranked dreams with highlight ranges, one page of them: `offset` counts dreams of the
+    /// ranking. Answered by [`Response::SearchResults`].
     Search {
         query: String,
+        #[serde(default)]
+        offset: u32,
         #[serde(default = "default_page_size")]
         limit: u32,
         #[serde(default)]
@@ -131,7 +134,7 @@ pub enum Request {
     /// Puts a deleted dream back. Answered by [`Response::Restored`].
     UndoDelete { undo_token: String },
     /// Deletes every dream, fragment and trash entry (settings keep). `confirm` must be true.
-    /// Answered by [`Response::Done`].
+    /// Answered by [`Response::AllDeleted`].
     DeleteAll { confirm: bool },
 
     // ----- export / import -----
@@ -372,7 +375,8 @@ pub struct DreamPage {
     pub items: Vec<DreamSummary>,
 }
 
-/// A byte range of [`SearchHit::snippet`] that matched the query.
+/// A byte range of a text shown in a result ([`SearchHit::snippet`] or the dream's title)
+/// that matched the query: on character boundaries, sorted, not overlapping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Highlight {
     pub start: u32,
@@ -392,7 +396,11 @@ pub struct SearchHit {
     pub content_key: Option<String>,
     /// Text around the match (plain text, never markup).
     pub snippet: String,
+    /// Matches in `snippet`.
     pub highlights: Vec<Highlight>,
+    /// Matches in `dream.title`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub title_highlights: Vec<Highlight>,
 }
 
 /// Where one fragment was captured from.
@@ -516,6 +524,9 @@ pub struct ImportProgress {
     /// Set once the import has finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<ImportSummary>,
+    /// Set when the import stopped before the end (what was stored until then stays).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ApiError>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -637,6 +648,15 @@ pub enum Response {
     },
     SearchResults {
         hits: Vec<SearchHit>,
+        /// Dreams matching, over all pages (see `total_capped`).
+        #[serde(default)]
+        total: u32,
+        #[serde(default)]
+        offset: u32,
+        /// The ranking stops at the best few thousand matches: `total` counts those, and more
+        /// dreams match.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        total_capped: bool,
     },
     Suggestions {
         words: Vec<String>,
@@ -665,6 +685,11 @@ pub enum Response {
     },
     ImportProgress(ImportProgress),
     Settings(Settings),
+    /// Answer to [`Request::DeleteAll`]: what was deleted.
+    AllDeleted {
+        dreams: u32,
+        fragments: u32,
+    },
     Done,
     Error(ApiError),
 }

@@ -101,13 +101,22 @@ impl<S: DreamStore> Library<S> {
             }),
             Request::Search {
                 query,
+                offset,
                 limit,
                 filter,
-            } => Ok(Response::SearchResults {
-                hits: self.search(&query, limit.min(MAX_PAGE), &filter).await?,
-            }),
+            } => {
+                let page = self
+                    .search(&query, offset, limit.min(MAX_PAGE), &filter, now)
+                    .await?;
+                Ok(Response::SearchResults {
+                    hits: page.hits,
+                    total: page.total,
+                    offset: page.offset,
+                    total_capped: page.total_capped,
+                })
+            }
             Request::Suggest { prefix, limit } => Ok(Response::Suggestions {
-                words: self.suggest(&prefix, limit.min(50)),
+                words: self.suggest(&prefix, limit.min(50), now).await?,
             }),
             Request::Related {
                 url,
@@ -116,7 +125,7 @@ impl<S: DreamStore> Library<S> {
             } => {
                 let min_score = min_score.unwrap_or(RELATED_MIN_SCORE);
                 let limit = limit.unwrap_or(RELATED_LIMIT).min(MAX_PAGE);
-                let (dream_id, hits) = self.related(&url, min_score, limit).await?;
+                let (dream_id, hits) = self.related(&url, min_score, limit, now).await?;
                 Ok(Response::Related { dream_id, hits })
             }
             Request::GetFragment { content_key } => {
@@ -163,7 +172,8 @@ impl<S: DreamStore> Library<S> {
                         "confirm: deleting everything needs confirm: true.",
                     ));
                 }
-                self.delete_all().await.map(|()| Response::Done)
+                let (dreams, fragments) = self.delete_all().await?;
+                Ok(Response::AllDeleted { dreams, fragments })
             }
             Request::Export { scope, format } => {
                 self.export(&scope, format).await.map(Response::Exported)

@@ -1,220 +1,183 @@
-//! The library's view of the search index: what it stores, asks and saves. Ranking and
-//! tokenising belong to the search crate; this wrapper is the one place that calls it.
+//! The library's use of the search crate's [`SearchIndex`]: how a request's filter becomes
+//! search options, how a ranking of documents (dreams and their fragments) becomes a ranking
+//! of dreams, what "related to this page" asks the relevance scorer, and word completions.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashSet};
 
-use serde::{Deserialize, Serialize};
+use dreamcatcher_model::{Dream, Timestamp};
+use dreamcatcher_search::{FragmentRef, Highlighter, SearchIndex, SearchOptions, SuggestionContext};
 
-use dreamcatcher_model::Dream;
+pub use dreamcatcher_search::SearchHit as DocumentHit;
 
-/// A ranked dream.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IndexHit {
-    pub dream_id: String,
-    pub score: f32,
+use crate::api::{DreamFilter, Highlight};
+
+/// Documents ranked per query at most. The dreams among them are the results and their count
+/// the total; a query matching more says so (`total_capped`) rather than ranking everything.
+pub const RANKED_DOCUMENTS: usize = 2000;
+/// Characters of text shown under a search result.
+pub const SNIPPET_CHARS: usize = 180;
+/// Suggestions asked of the scorer per related dream wanted: a dream's fragments come back
+/// as suggestions of their own and fold into one.
+const SUGGESTIONS_PER_DREAM: usize = 8;
+
+/// Dreams matching a query, best first: each with its best-scoring document.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ranking {
+    pub dreams: Vec<DocumentHit>,
+    /// More documents matched than were ranked ([`RANKED_DOCUMENTS`]).
+    pub capped: bool,
 }
 
-/// Why a saved index could not be restored (the library then rebuilds it from storage).
-#[derive(Debug, thiserror::Error)]
-#[error("the saved search index is unreadable: {0}")]
-pub struct SnapshotError(String);
-
-/// Words of a text as the index sees them: lowercase letters and digits.
-pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
+/// The filters the index applies itself. Dates and "unopened" are the list's notions (the
+/// dream's own `updated_at`, whether it was opened), which the index does not hold: the
+/// library applies those to the ranking.
+pub fn search_options(filter: &DreamFilter, limit: usize) -> SearchOptions {
+    SearchOptions {
+        limit,
+        site: filter.site,
+        language: filter.language.clone(),
+        tags: filter.tag.iter().cloned().collect(),
+        ..SearchOptions::default()
+    }
 }
 
-/// Term → dream → occurrences, plus each dream's terms so it can be removed or replaced.
-#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LibraryIndex {
-    postings: BTreeMap<String, BTreeMap<String, u32>>,
-    terms_of: BTreeMap<String, BTreeSet<String>>,
+/// Ranks the dreams matching `query`. A query without a searchable word matches nothing (the
+/// index would list everything by date, which is the list's job).
+pub fn rank_dreams(index: &SearchIndex, query: &str, filter: &DreamFilter, now: Timestamp) -> Ranking {
+    let documents = index.search(query, &search_options(filter, RANKED_DOCUMENTS), now);
+    let capped = documents.len() >= RANKED_DOCUMENTS;
+    let mut seen = HashSet::new();
+    let dreams = documents
+        .into_iter()
+        .filter(|hit| hit.score > 0.0)
+        .filter(|hit| seen.insert(hit.dream_id.clone()))
+        .collect();
+    Ranking { dreams, capped }
 }
 
-fn dream_text(dream: &Dream) -> String {
-    let conversation = &dream.conversation;
-    let mut text = String::new();
-    text.push_str(&conversation.title);
-    for message in &conversation.messages {
-        text.push('\n');
-        text.push_str(&message.markdown);
+/// The message a dream document's match is best shown from: the one with the most matches
+/// (the first of equals); for a fragment, its own message.
+pub fn best_message(hit: &DocumentHit, dream: &Dream, query: &str) -> Option<u32> {
+    if let Some(fragment) = hit.fragment {
+        return Some(fragment.message());
     }
-    for tag in &dream.tags {
-        text.push('\n');
-        text.push_str(tag);
-    }
-    text.push('\n');
-    text.push_str(&dream.notes);
-    text
+    let highlighter = Highlighter::new(query);
+    dream
+        .conversation
+        .messages
+        .iter()
+        .enumerate()
+        .map(|(index, message)| (index, highlighter.spans(&message.markdown).len()))
+        .filter(|(_, count)| *count > 0)
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+        .and_then(|(index, _)| u32::try_from(index).ok())
 }
 
-impl LibraryIndex {
-    pub fn new() -> Self {
-        LibraryIndex::default()
+/// The code block a fragment hit is, as (message, block) indices.
+pub fn code_block_of(hit: &DocumentHit) -> Option<(usize, usize)> {
+    match hit.fragment {
+        Some(FragmentRef::Code { message, block }) => Some((message as usize, block as usize)),
+        _ => None,
     }
+}
 
-    pub fn len(&self) -> usize {
-        self.terms_of.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.terms_of.is_empty()
-    }
-
-    pub fn contains(&self, dream_id: &str) -> bool {
-        self.terms_of.contains_key(dream_id)
-    }
-
-    /// Adds the dream, replacing what was indexed for it before.
-    pub fn upsert_dream(&mut self, dream: &Dream) {
-        self.remove_dream(dream.id());
-        let id = dream.id().to_string();
-        let mut terms = BTreeSet::new();
-        for word in words(&dream_text(dream)) {
-            *self
-                .postings
-                .entry(word.clone())
-                .or_default()
-                .entry(id.clone())
-                .or_default() += 1;
-            terms.insert(word);
-        }
-        self.terms_of.insert(id, terms);
-    }
-
-    pub fn remove_dream(&mut self, dream_id: &str) {
-        let Some(terms) = self.terms_of.remove(dream_id) else {
-            return;
-        };
-        for term in terms {
-            if let Some(docs) = self.postings.get_mut(&term) {
-                docs.remove(dream_id);
-                if docs.is_empty() {
-                    self.postings.remove(&term);
-                }
-            }
-        }
-    }
-
-    /// Dreams holding every word of the query (the last word may be a prefix), best first.
-    pub fn search(&self, query: &str, limit: usize) -> Vec<IndexHit> {
-        let query_words: Vec<String> = words(query).collect();
-        let Some((last, whole)) = query_words.split_last() else {
-            return Vec::new();
-        };
-        let total = self.terms_of.len().max(1) as f32;
-        let mut scores: Option<BTreeMap<String, f32>> = None;
-        let prefix_terms: Vec<(&String, &BTreeMap<String, u32>)> = self
-            .postings
-            .range(last.clone()..)
-            .take_while(|(term, _)| term.starts_with(last.as_str()))
-            .collect();
-        let mut groups: Vec<Vec<(&String, &BTreeMap<String, u32>)>> = whole
-            .iter()
-            .map(|word| self.postings.get_key_value(word).into_iter().collect())
-            .collect();
-        groups.push(prefix_terms);
-        for group in groups {
-            let mut group_scores: BTreeMap<String, f32> = BTreeMap::new();
-            for (_, docs) in group {
-                let idf = (total / docs.len() as f32).ln() + 1.0;
-                for (id, count) in docs {
-                    *group_scores.entry(id.clone()).or_default() += (*count as f32).sqrt() * idf;
-                }
-            }
-            scores = Some(match scores {
-                None => group_scores,
-                Some(previous) => previous
-                    .into_iter()
-                    .filter_map(|(id, score)| group_scores.get(&id).map(|s| (id, score + s)))
-                    .collect(),
-            });
-        }
-        let mut hits: Vec<IndexHit> = scores
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(dream_id, score)| IndexHit { dream_id, score })
-            .collect();
-        hits.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.dream_id.cmp(&b.dream_id))
-        });
-        hits.truncate(limit);
-        hits
-    }
-
-    /// Indexed words starting with the prefix, the most widespread first.
-    pub fn suggest(&self, prefix: &str, limit: usize) -> Vec<String> {
-        let Some(prefix) = words(prefix).last() else {
-            return Vec::new();
-        };
-        let mut found: Vec<(&String, usize)> = self
-            .postings
-            .range(prefix.clone()..)
-            .take_while(|(term, _)| term.starts_with(prefix.as_str()))
-            .filter(|(term, _)| **term != prefix)
-            .map(|(term, docs)| (term, docs.len()))
-            .collect();
-        found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        found
-            .into_iter()
-            .take(limit)
-            .map(|(term, _)| term.clone())
-            .collect()
-    }
-
-    /// Dreams sharing the most distinctive words with this one, scored 0..=1.
-    pub fn related(&self, dream: &Dream, min_score: f32, limit: usize) -> Vec<IndexHit> {
-        let total = self.terms_of.len().max(1) as f32;
-        let terms: BTreeSet<String> = words(&dream_text(dream)).collect();
-        let weight = |term: &String| -> f32 {
-            self.postings
-                .get(term)
-                .map_or(0.0, |docs| (total / docs.len() as f32).ln().max(0.0))
-        };
-        let own: f32 = terms.iter().map(weight).sum();
-        if own <= 0.0 {
-            return Vec::new();
-        }
-        let mut shared: BTreeMap<&String, f32> = BTreeMap::new();
-        for term in &terms {
-            let w = weight(term);
-            for id in self
-                .postings
-                .get(term)
-                .into_iter()
-                .flat_map(|docs| docs.keys())
-            {
-                if id != dream.id() {
-                    *shared.entry(id).or_default() += w;
-                }
-            }
-        }
-        let mut hits: Vec<IndexHit> = shared
-            .into_iter()
-            .map(|(id, score)| IndexHit {
-                dream_id: id.clone(),
-                score: (score / own).min(1.0),
+pub fn highlights(spans: impl IntoIterator<Item = std::ops::Range<usize>>) -> Vec<Highlight> {
+    spans
+        .into_iter()
+        .filter_map(|span| {
+            Some(Highlight {
+                start: u32::try_from(span.start).ok()?,
+                end: u32::try_from(span.end).ok()?,
             })
-            .filter(|hit| hit.score >= min_score)
-            .collect();
-        hits.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.dream_id.cmp(&b.dream_id))
-        });
-        hits.truncate(limit);
-        hits
-    }
+        })
+        .collect()
+}
 
-    pub fn to_snapshot(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
-    }
+/// Title words never taken as keywords: they would match half the titles of a library.
+const FUNCTION_WORDS: [&str; 24] = [
+    "about", "and", "are", "can", "does", "for", "from", "how", "into", "not", "the", "that",
+    "this", "use", "using", "what", "when", "where", "which", "why", "with", "without", "you",
+    "your",
+];
+/// Keywords taken from a title at most.
+const TITLE_KEYWORDS: usize = 8;
 
-    pub fn from_snapshot(bytes: &[u8]) -> Result<Self, SnapshotError> {
-        serde_json::from_slice(bytes).map_err(|e| SnapshotError(e.to_string()))
+/// The words of a title worth matching against other dreams' titles and tags.
+fn title_keywords(title: &str) -> impl Iterator<Item = String> + '_ {
+    title
+        .split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .filter(|word| word.chars().count() >= 3 && !FUNCTION_WORDS.contains(&word.as_str()))
+        .take(TITLE_KEYWORDS)
+}
+
+/// The context "related to this page" gives the relevance scorer for the dream captured from
+/// the page: its title as the task (a title is what a conversation is about; its whole text
+/// would make every other dream a weak partial match), its tags and the title's content words
+/// as keywords (the scorer's keyword signal is what lifts a whole conversation, not only one
+/// of its code blocks, over the seed's 0.6), its most frequent code language.
+pub fn related_context(dream: &Dream, min_score: f32, limit: usize) -> SuggestionContext {
+    let mut languages: BTreeMap<&str, usize> = BTreeMap::new();
+    for block in dream.conversation.messages.iter().flat_map(|m| &m.fragments.code_blocks) {
+        if !block.language.is_empty() {
+            *languages.entry(block.language.as_str()).or_default() += 1;
+        }
     }
+    let language = languages
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+        .map(|(language, _)| language.to_string());
+    SuggestionContext {
+        current_task: Some(dream.conversation.title.clone()),
+        language,
+        keywords: dream
+            .tags
+            .iter()
+            .cloned()
+            .chain(title_keywords(&dream.conversation.title))
+            .collect(),
+        min_score,
+        limit: limit.saturating_mul(SUGGESTIONS_PER_DREAM),
+    }
+}
+
+/// Other dreams relevant to `dream`, best first, at most `limit`: (dream id, score 0..=1).
+pub fn related_dreams(
+    index: &SearchIndex,
+    dream: &Dream,
+    min_score: f32,
+    limit: usize,
+    now: Timestamp,
+) -> Vec<(String, f32)> {
+    let context = related_context(dream, min_score, limit);
+    let mut seen = HashSet::new();
+    index
+        .suggest(&context, now)
+        .into_iter()
+        .filter(|suggestion| suggestion.dream_id != dream.id())
+        .filter(|suggestion| seen.insert(suggestion.dream_id.clone()))
+        .take(limit)
+        .map(|suggestion| (suggestion.dream_id, suggestion.score))
+        .collect()
+}
+
+/// Words of `texts` that complete the last word of `prefix` (matched as the index matches
+/// it), the most frequent first, lowercase, without the prefix itself.
+pub fn completions<'a>(texts: impl IntoIterator<Item = &'a str>, prefix: &str, limit: usize) -> Vec<String> {
+    let highlighter = Highlighter::new(prefix);
+    let typed = prefix.split_whitespace().last().unwrap_or("").to_lowercase();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for text in texts {
+        for span in highlighter.spans(text) {
+            if let Some(word) = text.get(span).map(str::to_lowercase)
+                && word != typed
+                && !word.chars().any(char::is_whitespace)
+            {
+                *counts.entry(word).or_default() += 1;
+            }
+        }
+    }
+    let mut words: Vec<(String, usize)> = counts.into_iter().collect();
+    words.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    words.into_iter().take(limit).map(|(word, _)| word).collect()
 }

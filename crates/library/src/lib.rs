@@ -12,9 +12,8 @@ pub mod index;
 mod library;
 pub mod policy;
 pub mod settings;
-mod snippet;
 pub mod store;
 pub mod summary;
 
-pub use library::{CaptureSummary, Captured, Library};
+pub use library::{CaptureSummary, Captured, Library, SearchPage};
 pub use store::{DreamStore, MemoryStore, SCHEMA_VERSION, StoreError};

@@ -1,19 +1,23 @@
 //! [`Library`]: every change to the user's dreams and fragments, written to the store before
 //! anything reports success, with the search index kept in step.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use dreamcatcher_model::{Conversation, Dream, Timestamp, content_key, conversation_id};
 
 use crate::anchors::conversation_of_url;
+use dreamcatcher_search::SearchIndex;
+
 use crate::api::{
     ApiError, CaptureOutcome, DreamFilter, DreamPage, DreamSummary, ErrorCode, ExportFormat,
     ExportScope, ExportedFile, Facets, FragmentPage, FragmentRecord, FragmentSource,
     ImportProgress, ImportSummary, SearchHit, Settings, Stats,
 };
-use crate::import::{ImportItem, parse_import};
-use crate::index::LibraryIndex;
-use crate::snippet::snippet;
+use crate::import::{Batch, ImportItem, ImportReader};
+use crate::index::{
+    DocumentHit, Ranking, SNIPPET_CHARS, best_message, code_block_of, completions, highlights,
+    rank_dreams, related_dreams,
+};
 use crate::store::{
     DreamStore, IndexSnapshot, StoreError, StoredDream, Tombstone, TrashEntry, WriteBatch,
 };
@@ -26,6 +30,8 @@ const TRASH_LIMIT: usize = 100;
 const IMPORT_BATCH: usize = 50;
 /// Changes after which the index snapshot is saved without being asked.
 const SNAPSHOT_EVERY: u64 = 25;
+/// Best-matching dreams whose words the completions of a prefix are taken from.
+const COMPLETION_SOURCES: usize = 10;
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
@@ -64,25 +70,48 @@ pub struct CaptureSummary {
 struct ImportSession {
     file_name: String,
     total_bytes: u64,
+    bytes_received: u64,
+    /// The file as it arrives; handed to `reader` with the last chunk.
     bytes: Vec<u8>,
-    items: Vec<ImportItem>,
-    next_item: usize,
-    items_total: u32,
+    reader: Option<ImportReader>,
     summary: ImportSummary,
     finished: bool,
+    error: Option<ApiError>,
 }
 
 impl ImportSession {
     fn progress(&self, import_id: &str) -> ImportProgress {
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         ImportProgress {
             import_id: import_id.to_string(),
-            bytes_received: self.bytes.len() as u64,
+            bytes_received: self.bytes_received,
             total_bytes: self.total_bytes,
-            conversations_done: self.next_item as u32,
-            conversations_total: self.items_total,
-            summary: self.finished.then(|| self.summary.clone()),
+            conversations_done: self.reader.as_ref().map_or(0, |r| count(r.done())),
+            conversations_total: self.reader.as_ref().map_or(0, |r| count(r.total())),
+            summary: (self.finished && self.error.is_none()).then(|| self.summary.clone()),
+            error: self.error.clone(),
         }
     }
+}
+
+/// One page of a search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchPage {
+    pub hits: Vec<SearchHit>,
+    /// Dreams matching over all pages.
+    pub total: u32,
+    pub offset: u32,
+    /// The ranking stopped at its cap: more dreams match than `total`.
+    pub total_capped: bool,
+}
+
+/// The ranking of the last search, kept so the next pages of the same search neither search
+/// again nor shift under the user.
+struct CachedRanking {
+    query: String,
+    filter: DreamFilter,
+    generation: u64,
+    ranking: Ranking,
 }
 
 /// The fragments touched by one write, loaded once and written back together.
@@ -110,10 +139,23 @@ fn block_key(block: &dreamcatcher_model::CodeBlock) -> String {
     }
 }
 
+/// Adds dreams to the index: one at a time for a single change, in bulk for more (bulk
+/// defers sorting new terms to the end, which one dream would only pay for).
+fn index_dreams<'a>(index: &mut SearchIndex, dreams: impl ExactSizeIterator<Item = &'a Dream>) {
+    match dreams.len() {
+        0 => {}
+        1 => dreams.for_each(|dream| index.upsert_dream(dream)),
+        _ => index.upsert_dreams(dreams),
+    }
+}
+
 /// The library of one user, over a store.
 pub struct Library<S: DreamStore> {
     store: S,
-    index: LibraryIndex,
+    index: SearchIndex,
+    /// Bumped by every change of the index (cached rankings go stale).
+    generation: u64,
+    last_ranking: Option<CachedRanking>,
     /// Every change up to this one is in the saved index snapshot.
     snapshot_seq: u64,
     /// The last change handed out (and, after each operation, in `index`).
@@ -137,26 +179,25 @@ impl<S: DreamStore> Library<S> {
             None => Settings::default(),
         };
         let (mut index, snapshot_seq) = match store.load_index_snapshot().await? {
-            Some(snapshot) => match LibraryIndex::from_snapshot(&snapshot.data) {
+            Some(snapshot) => match SearchIndex::from_snapshot(&snapshot.data) {
                 Ok(index) => (index, snapshot.seq),
-                // An unreadable snapshot is rebuilt from the dreams themselves.
-                Err(_) => (LibraryIndex::new(), 0),
+                // An unreadable (or older-format) snapshot is rebuilt from the dreams.
+                Err(_) => (SearchIndex::new(), 0),
             },
-            None => (LibraryIndex::new(), 0),
+            None => (SearchIndex::new(), 0),
         };
         for tombstone in store.tombstones_after(snapshot_seq).await? {
             index.remove_dream(&tombstone.dream_id);
         }
         let changed = store.dreams_changed_after(snapshot_seq).await?;
         let replayed_on_open = changed.len();
-        let mut highest = last_seq;
-        for stored in &changed {
-            index.upsert_dream(&stored.dream);
-            highest = highest.max(stored.seq);
-        }
+        let highest = changed.iter().map(|s| s.seq).fold(last_seq, u64::max);
+        index_dreams(&mut index, changed.iter().map(|stored| &stored.dream));
         Ok(Library {
             store,
             index,
+            generation: 0,
+            last_ranking: None,
             snapshot_seq,
             last_seq: highest,
             replayed_on_open,
@@ -171,7 +212,7 @@ impl<S: DreamStore> Library<S> {
         &self.store
     }
 
-    pub fn index(&self) -> &LibraryIndex {
+    pub fn index(&self) -> &SearchIndex {
         &self.index
     }
 
@@ -202,9 +243,8 @@ impl<S: DreamStore> Library<S> {
         for id in &deleted {
             self.index.remove_dream(id);
         }
-        for stored in &put {
-            self.index.upsert_dream(&stored.dream);
-        }
+        index_dreams(&mut self.index, put.iter().map(|stored| &stored.dream));
+        self.generation += 1;
         if let Some(summaries) = &mut self.summaries {
             summaries
                 .retain(|s| !deleted.contains(&s.id) && !put.iter().any(|p| p.summary.id == s.id));
@@ -569,13 +609,17 @@ impl<S: DreamStore> Library<S> {
         Ok(dream)
     }
 
-    /// Deletes every dream, fragment and trash entry; settings stay.
-    pub async fn delete_all(&mut self) -> Result<(), ApiError> {
+    /// Deletes every dream, fragment and trash entry; settings stay. Returns how many dreams
+    /// and fragments there were.
+    pub async fn delete_all(&mut self) -> Result<(u32, u32), ApiError> {
+        let dreams = self.store.count_dreams().await?;
+        let fragments = self.store.count_fragments().await?;
         self.store.clear_library().await?;
-        self.index = LibraryIndex::new();
+        self.index = SearchIndex::new();
+        self.generation += 1;
         self.snapshot_seq = self.last_seq;
         self.summaries = Some(Vec::new());
-        Ok(())
+        Ok((dreams, fragments))
     }
 
     /// Saves the search index with the last change it includes.
@@ -657,89 +701,159 @@ impl<S: DreamStore> Library<S> {
         })
     }
 
-    async fn hit(
-        &self,
-        dream_id: &str,
-        score: f32,
-        query: Option<&str>,
-    ) -> Result<Option<SearchHit>, ApiError> {
-        let Some(stored) = self.store.get_dream(dream_id).await? else {
-            return Ok(None);
+    /// Ranks the dreams matching `query` and `filter`, or takes the ranking of the same
+    /// search from the cache.
+    async fn ranking(
+        &mut self,
+        query: &str,
+        filter: &DreamFilter,
+        now: Timestamp,
+    ) -> Result<Ranking, ApiError> {
+        if let Some(cached) = &self.last_ranking
+            && cached.generation == self.generation
+            && cached.query == query
+            && cached.filter == *filter
+        {
+            return Ok(cached.ranking.clone());
+        }
+        let mut ranking = rank_dreams(&self.index, query, filter, now);
+        let list_only = DreamFilter {
+            since: filter.since,
+            until: filter.until,
+            unopened_only: filter.unopened_only,
+            ..DreamFilter::default()
         };
-        let (message_index, text, highlights) = match query {
-            Some(query) => snippet(&stored.dream, query),
-            None => (None, stored.summary.preview.clone(), Vec::new()),
-        };
-        let content_key = message_index.and_then(|at| {
-            let message = stored.dream.conversation.messages.get(at as usize)?;
-            let terms: Vec<String> = crate::index::words(query.unwrap_or("")).collect();
-            message
-                .fragments
-                .code_blocks
+        if list_only != DreamFilter::default() {
+            let all = self.all_summaries().await?;
+            let passing: HashSet<&str> = all
                 .iter()
-                .find(|block| {
-                    crate::index::words(&block.code)
-                        .any(|w| terms.iter().any(|t| w.starts_with(t.as_str())))
-                })
-                .map(block_key)
+                .filter(|s| matches(s, &list_only))
+                .map(|s| s.id.as_str())
+                .collect();
+            ranking
+                .dreams
+                .retain(|hit| passing.contains(hit.dream_id.as_str()));
+        }
+        self.last_ranking = Some(CachedRanking {
+            query: query.to_string(),
+            filter: filter.clone(),
+            generation: self.generation,
+            ranking: ranking.clone(),
         });
-        Ok(Some(SearchHit {
-            dream: stored.summary,
-            score,
-            message_index,
-            content_key,
-            snippet: text,
-            highlights,
-        }))
+        Ok(ranking)
     }
 
-    /// Ranked dreams for a query, filtered.
+    /// A result as the popup shows it: the stored summary, the text around the match with
+    /// the matches marked (title too), where in the dream the match is.
+    fn search_hit(stored: StoredDream, best: &DocumentHit, query: &str) -> SearchHit {
+        let dream = &stored.dream;
+        let (snippet, spans) = match best.snippet(dream, query, SNIPPET_CHARS) {
+            Some(snippet) => (snippet.text, highlights(snippet.spans)),
+            None => (stored.summary.preview.clone(), Vec::new()),
+        };
+        let content_key = code_block_of(best).and_then(|(message, block)| {
+            let block = dream
+                .conversation
+                .messages
+                .get(message)?
+                .fragments
+                .code_blocks
+                .get(block)?;
+            Some(block_key(block))
+        });
+        SearchHit {
+            message_index: best_message(best, dream, query),
+            content_key,
+            snippet,
+            highlights: spans,
+            title_highlights: highlights(dreamcatcher_search::highlight(
+                &dream.conversation.title,
+                query,
+            )),
+            score: best.score,
+            dream: stored.summary,
+        }
+    }
+
+    /// One page of the dreams matching a query, best first, filtered.
     pub async fn search(
         &mut self,
         query: &str,
+        offset: u32,
         limit: u32,
         filter: &DreamFilter,
-    ) -> Result<Vec<SearchHit>, ApiError> {
-        let wanted = limit as usize;
-        let candidates = if *filter == DreamFilter::default() {
-            wanted
-        } else {
-            self.index.len()
-        };
-        let ranked = self.index.search(query, candidates);
+        now: Timestamp,
+    ) -> Result<SearchPage, ApiError> {
+        let ranking = self.ranking(query, filter, now).await?;
         let mut hits = Vec::new();
-        for ranked_hit in ranked {
-            if hits.len() >= wanted {
-                break;
-            }
-            if let Some(hit) = self
-                .hit(&ranked_hit.dream_id, ranked_hit.score, Some(query))
-                .await?
-                && matches(&hit.dream, filter)
-            {
-                hits.push(hit);
+        for best in ranking
+            .dreams
+            .iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+        {
+            // A dream deleted meanwhile is already out of the index; none is missing here.
+            if let Some(stored) = self.store.get_dream(&best.dream_id).await? {
+                hits.push(Self::search_hit(stored, best, query));
             }
         }
-        Ok(hits)
+        Ok(SearchPage {
+            hits,
+            total: u32::try_from(ranking.dreams.len()).unwrap_or(u32::MAX),
+            offset,
+            total_capped: ranking.capped,
+        })
     }
 
-    pub fn suggest(&self, prefix: &str, limit: u32) -> Vec<String> {
-        self.index.suggest(prefix, limit as usize)
+    /// Completions of the last word of `prefix`, from the dreams that match it best.
+    pub async fn suggest(
+        &self,
+        prefix: &str,
+        limit: u32,
+        now: Timestamp,
+    ) -> Result<Vec<String>, ApiError> {
+        let ranking = rank_dreams(&self.index, prefix, &DreamFilter::default(), now);
+        let mut dreams = Vec::new();
+        for best in ranking.dreams.iter().take(COMPLETION_SOURCES) {
+            if let Some(stored) = self.store.get_dream(&best.dream_id).await? {
+                dreams.push(stored.dream);
+            }
+        }
+        let texts = dreams.iter().flat_map(|dream| {
+            let conversation = &dream.conversation;
+            std::iter::once(conversation.title.as_str())
+                .chain(conversation.messages.iter().map(|m| m.markdown.as_str()))
+                .chain(dream.tags.iter().map(String::as_str))
+                .chain(std::iter::once(dream.notes.as_str()))
+        });
+        Ok(completions(texts, prefix, limit as usize))
     }
 
-    /// Dreams related to the conversation at `url` (when it was captured).
+    /// Dreams related to the conversation at `url` (when it was captured), by the relevance
+    /// scorer: best first, each at least `min_score`.
     pub async fn related(
         &self,
         url: &str,
         min_score: f32,
         limit: u32,
+        now: Timestamp,
     ) -> Result<(Option<String>, Vec<SearchHit>), ApiError> {
         let Some(dream) = self.dream_of_url(url).await? else {
             return Ok((None, Vec::new()));
         };
         let mut hits = Vec::new();
-        for related in self.index.related(&dream, min_score, limit as usize) {
-            hits.extend(self.hit(&related.dream_id, related.score, None).await?);
+        for (dream_id, score) in related_dreams(&self.index, &dream, min_score, limit as usize, now) {
+            if let Some(stored) = self.store.get_dream(&dream_id).await? {
+                hits.push(SearchHit {
+                    snippet: stored.summary.preview.clone(),
+                    dream: stored.summary,
+                    score,
+                    message_index: None,
+                    content_key: None,
+                    highlights: Vec::new(),
+                    title_highlights: Vec::new(),
+                });
+            }
         }
         Ok((Some(dream.id().to_string()), hits))
     }
@@ -880,12 +994,12 @@ impl<S: DreamStore> Library<S> {
             ImportSession {
                 file_name: file_name.to_string(),
                 total_bytes,
+                bytes_received: 0,
                 bytes: Vec::new(),
-                items: Vec::new(),
-                next_item: 0,
-                items_total: 0,
+                reader: None,
                 summary: ImportSummary::default(),
                 finished: false,
+                error: None,
             },
         );
         import_id
@@ -897,8 +1011,9 @@ impl<S: DreamStore> Library<S> {
         })
     }
 
-    /// Appends bytes; the last chunk reads the file (the conversations are then stored by
-    /// [`Library::import_step`]).
+    /// Appends bytes; the last chunk opens the file (its format and where each conversation
+    /// is; a broken file fails here, before anything is stored). The conversations are then
+    /// stored by [`Library::import_step`].
     pub fn import_chunk(
         &mut self,
         import_id: &str,
@@ -906,46 +1021,86 @@ impl<S: DreamStore> Library<S> {
         last: bool,
     ) -> Result<ImportProgress, ApiError> {
         let session = self.import_session(import_id)?;
+        if session.reader.is_some() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("import {import_id:?} already has its last chunk"),
+            ));
+        }
         session.bytes.extend_from_slice(data);
+        session.bytes_received += data.len() as u64;
         if last {
-            let parsed = parse_import(&session.file_name, &session.bytes)
-                .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))?;
-            session.items_total = parsed.items.len() as u32;
-            session.items = parsed.items;
-            session.summary.skipped = parsed.skipped;
-            session.finished = session.items.is_empty();
+            let bytes = std::mem::take(&mut session.bytes);
+            match ImportReader::open(&session.file_name, bytes) {
+                Ok(reader) => {
+                    session.finished = reader.is_finished();
+                    session.reader = Some(reader);
+                }
+                Err(error) => {
+                    self.imports.remove(import_id);
+                    return Err(ApiError::new(ErrorCode::InvalidRequest, error.to_string()));
+                }
+            }
         }
         Ok(session.progress(import_id))
     }
 
-    /// Stores the next batch of an import's conversations (one transaction).
+    /// Reads the next batch of an import's conversations and stores it (one transaction).
+    /// A failure ends the import with the error in its progress; what was stored stays.
     pub async fn import_step(
         &mut self,
         import_id: &str,
         now: Timestamp,
     ) -> Result<ImportProgress, ApiError> {
+        let result = self.import_batch(import_id, now).await;
         let session = self.import_session(import_id)?;
-        let start = session.next_item;
-        let end = (start + IMPORT_BATCH).min(session.items.len());
-        let batch: Vec<ImportItem> = session
-            .items
-            .get(start..end)
-            .map(<[ImportItem]>::to_vec)
-            .unwrap_or_default();
-        let stored = self.store_items(batch, now).await?;
-        let finished_import = {
-            let session = self.import_session(import_id)?;
-            session.next_item = end;
-            session.summary.added += stored.added;
-            session.summary.updated += stored.updated;
-            session.summary.unchanged += stored.unchanged;
-            session.finished = end >= session.items.len();
-            session.finished
+        match result {
+            Ok(()) => Ok(session.progress(import_id)),
+            Err(error) => {
+                session.finished = true;
+                session.error = Some(error.clone());
+                Err(error)
+            }
+        }
+    }
+
+    async fn import_batch(&mut self, import_id: &str, now: Timestamp) -> Result<(), ApiError> {
+        let session = self.import_session(import_id)?;
+        if session.finished {
+            return Ok(());
+        }
+        let reader = session.reader.as_ref().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("import {import_id:?} has not received its last chunk yet"),
+            )
+        })?;
+        let batch = reader
+            .read_batch(IMPORT_BATCH)
+            .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))?;
+        let Batch {
+            items,
+            skipped,
+            entries,
+        } = batch;
+        let stored = self.store_items(items, now).await?;
+        let session = self.import_session(import_id)?;
+        let finished = match session.reader.as_mut() {
+            Some(reader) => {
+                reader.advance(entries);
+                reader.is_finished()
+            }
+            None => true,
         };
-        if finished_import {
+        session.summary.added += stored.added;
+        session.summary.updated += stored.updated;
+        session.summary.unchanged += stored.unchanged;
+        session.summary.skipped.extend(skipped);
+        session.finished = finished;
+        if finished {
             self.save_index().await?;
         }
-        Ok(self.import_session(import_id)?.progress(import_id))
+        Ok(())
     }
 
     pub fn import_status(&mut self, import_id: &str) -> Result<ImportProgress, ApiError> {
@@ -960,11 +1115,21 @@ impl<S: DreamStore> Library<S> {
         now: Timestamp,
     ) -> Result<ImportSummary, ApiError> {
         let import_id = self.import_begin(file_name, bytes.len() as u64);
-        let mut progress = self.import_chunk(&import_id, bytes, true)?;
-        while progress.summary.is_none() {
-            progress = self.import_step(&import_id, now).await?;
-        }
+        let outcome = self.import_all(&import_id, bytes, now).await;
         self.imports.remove(&import_id);
+        outcome
+    }
+
+    async fn import_all(
+        &mut self,
+        import_id: &str,
+        bytes: &[u8],
+        now: Timestamp,
+    ) -> Result<ImportSummary, ApiError> {
+        let mut progress = self.import_chunk(import_id, bytes, true)?;
+        while progress.summary.is_none() {
+            progress = self.import_step(import_id, now).await?;
+        }
         Ok(progress.summary.unwrap_or_default())
     }
 }

@@ -92,6 +92,16 @@ impl Dictionary {
         self.ends.len()
     }
 
+    /// Approximate heap bytes held.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.text.capacity()
+            + self.ends.capacity() * 4
+            + self.table.capacity() * (std::mem::size_of::<Entry>() + 1)
+            + self.recently_found.capacity() * std::mem::size_of::<(u64, Entry)>()
+            + (self.sorted.capacity() + self.recent.capacity()) * 4
+            + self.sorted_keys.capacity() * 8
+    }
+
     pub(crate) fn term(&self, id: u32) -> &[u8] {
         term_in(&self.text, &self.ends, id)
     }
@@ -108,10 +118,12 @@ impl Dictionary {
         let hash = hash_term(bytes);
         let head = sort_key(bytes);
         let slot = hash as usize % RECENTLY_FOUND_SLOTS;
-        if let Some((cached_hash, entry)) = self.recently_found.get(slot) {
-            if *cached_hash == hash && entry.length != 0 && entry.is(bytes, head, |id| term_in(&self.text, &self.ends, id)) {
-                return Some(entry.id);
-            }
+        if let Some((cached_hash, entry)) = self.recently_found.get(slot)
+            && *cached_hash == hash
+            && entry.length != 0
+            && entry.is(bytes, head, |id| term_in(&self.text, &self.ends, id))
+        {
+            return Some(entry.id);
         }
         if self.recently_found.is_empty() {
             self.recently_found = vec![(0, Entry::default()); RECENTLY_FOUND_SLOTS];
@@ -256,6 +268,8 @@ mod tests {
         found.clear();
         assert!(!dictionary.with_prefix("sp", 3, &mut found), "four terms start with sp");
         assert!(found.is_empty());
+        let order: Vec<&[u8]> = dictionary.ids_in_order().into_iter().map(|id| dictionary.term(id)).collect();
+        assert_eq!(order, [&b"span"[..], b"spawn", b"spawned", b"spawning"]);
         for long in ["abcdefghij", "abcdefghik", "abcdefgh", "abcdefgz"] {
             dictionary.get_or_insert(long).unwrap();
         }
@@ -265,7 +279,5 @@ mod tests {
         let mut terms: Vec<&[u8]> = found.iter().map(|&id| dictionary.term(id)).collect();
         terms.sort_unstable();
         assert_eq!(terms, [&b"abcdefghij"[..], b"abcdefghik"]);
-        let order: Vec<&[u8]> = dictionary.ids_in_order().into_iter().map(|id| dictionary.term(id)).collect();
-        assert_eq!(order, [&b"span"[..], b"spawn", b"spawned", b"spawning"]);
     }
 }

@@ -324,6 +324,36 @@ impl SearchIndex {
         self.dream_slots.len()
     }
 
+    /// Approximate heap memory the index holds, in bytes.
+    pub fn memory_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let docs = self.doc_state.capacity() * size_of::<DocState>()
+            + self.doc_lengths.capacity() * FIELDS
+            + self.doc_info.capacity() * size_of::<DocInfo>()
+            + self.doc_info.iter().filter_map(|info| info.title.as_ref()).map(|title| title.len()).sum::<usize>()
+            + self.doc_terms.iter().map(|terms| terms.capacity() + size_of::<Vec<u8>>()).sum::<usize>();
+        let dreams: usize = self
+            .dreams
+            .iter()
+            .flatten()
+            .map(|dream| {
+                size_of::<DreamEntry>()
+                    + 2 * dream.id.len()
+                    + dream.title.len()
+                    + dream.tags.iter().map(|tag| tag.len() + 16).sum::<usize>()
+                    + dream.docs.capacity() * 4
+                    + dream.languages.capacity() * 2
+                    + 32
+            })
+            .sum();
+        self.dictionary.memory_bytes()
+            + self.postings.memory_bytes()
+            + self.staged.capacity() * size_of::<(u32, Posting)>()
+            + self.live_df.capacity() * 4
+            + docs
+            + dreams
+    }
+
     pub fn contains_dream(&self, dream_id: &str) -> bool {
         self.dream_slots.contains_key(dream_id)
     }

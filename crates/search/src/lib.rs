@@ -53,8 +53,10 @@
 //! recency   = 0.1   when the dream was last used less than 7 days before `now`
 //! score     = min(1, 0.5·text + language + keywords + usage + recency)
 //! ```
-//! Only documents matching some context term are candidates; those with score ≥
-//! `min_score` (default 0.6) are returned, at most `limit` (default 10), best first.
+//! Context words that no document has, or (in a library of 100 documents or more) that more
+//! than half of them have, are left out of the text relevance (a task sentence's filler words would otherwise weigh on every
+//! document). Only documents matching some remaining context term are candidates; those with
+//! score ≥ `min_score` (default 0.6) are returned, at most `limit` (default 10), best first.
 //!
 //! # Snippets
 //!
@@ -82,11 +84,3 @@ pub use query::{SearchHit, SearchOptions, Suggestion, SuggestionContext, Suggest
 pub use snapshot::{SNAPSHOT_VERSION, SnapshotError};
 pub use snippet::{Highlighter, Snippet, highlight, snippet};
 
-/// Counts the terms of `text` (for measuring the tokeniser alone).
-#[doc(hidden)]
-pub fn count_terms(text: &str) -> usize {
-    let mut count = 0;
-    let mut buffer = String::new();
-    tokenize::tokenize(text, &mut buffer, &mut |_, _, _| count += 1);
-    count
-}

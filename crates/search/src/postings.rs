@@ -38,6 +38,12 @@ impl PostingStore {
         [base, delta]
     }
 
+    /// Approximate heap bytes held.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        let delta: usize = self.delta.values().map(|list| list.capacity() * std::mem::size_of::<Posting>() + 40).sum();
+        self.offsets.capacity() * 4 + self.base.capacity() * std::mem::size_of::<Posting>() + delta
+    }
+
     pub(crate) fn delta_postings(&self) -> usize {
         self.delta_postings
     }
@@ -57,10 +63,10 @@ impl PostingStore {
             }
         }
         for (term, posting) in staged {
-            if live(posting.doc) {
-                if let Some(count) = counts.get_mut(*term as usize) {
-                    *count += 1;
-                }
+            if live(posting.doc)
+                && let Some(count) = counts.get_mut(*term as usize)
+            {
+                *count += 1;
             }
         }
         let mut offsets = Vec::with_capacity(term_count + 1);
@@ -86,11 +92,11 @@ impl PostingStore {
             if !live(posting.doc) {
                 continue;
             }
-            if let Some(cursor) = cursors.get_mut(*term as usize) {
-                if let Some(slot) = base.get_mut(*cursor as usize) {
-                    *slot = *posting;
-                    *cursor += 1;
-                }
+            if let Some(cursor) = cursors.get_mut(*term as usize)
+                && let Some(slot) = base.get_mut(*cursor as usize)
+            {
+                *slot = *posting;
+                *cursor += 1;
             }
         }
         self.offsets = offsets;

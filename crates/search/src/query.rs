@@ -297,7 +297,7 @@ impl SearchIndex {
                 (bound > 0.0).then_some((bound.to_bits(), Reverse(doc)))
             })
             .collect();
-        let mut best: Vec<(f32, u32)> = Vec::with_capacity(limit + 1);
+        let mut best: Vec<(f32, u32)> = Vec::with_capacity(limit.min(bounds.len()).saturating_add(1));
         while let Some((bits, Reverse(doc))) = bounds.pop() {
             let bound = f32::from_bits(bits);
             if best.len() == limit && best.last().is_some_and(|&(score, _)| bound < score) {
@@ -325,7 +325,12 @@ impl SearchIndex {
         if let Some(task) = &context.current_task {
             texts.push(task);
         }
-        let groups = self.plan(&texts, false);
+        let mut groups = self.plan(&texts, false);
+        // A context is a bag of words from what the user is doing: words no document has say
+        // nothing about which document fits, and in a library of some size, words most
+        // documents have (df > N/2, idf below ln 2) say little while costing the longest lists.
+        let documents = self.len() as u64;
+        groups.retain(|g| !g.expansions.is_empty() && (documents < 100 || g.df * 2 <= documents));
         if groups.is_empty() {
             return Vec::new();
         }
@@ -343,7 +348,11 @@ impl SearchIndex {
             .filter(|terms| !terms.is_empty())
             .collect();
 
-        let mut scored: Vec<(f32, u32, SuggestionSignals)> = Vec::new();
+        // Everything but the keyword matches is cheap; keyword matches tokenise titles and
+        // tags, so documents are taken best bound (keywords counted as 0.3) first and matched
+        // only while they can still enter the top `limit`.
+        let mut bounds: BinaryHeap<(u32, Reverse<u32>)> = BinaryHeap::new();
+        let mut partial: Vec<(u32, SuggestionSignals)> = Vec::new();
         for &doc in &accumulated.touched {
             let slot = doc as usize;
             let (Some(info), Some(DocState::Live(kind))) = (self.doc_info.get(slot), self.doc_state.get(slot)) else {
@@ -358,41 +367,54 @@ impl SearchIndex {
             if dream.usage_count > 0 {
                 signals.usage = (0.05 * (dream.usage_count as f32).ln()).min(0.15);
             }
-            if let Some(used) = dream.last_used_at {
-                if now.signed_duration_since(used).num_seconds() < 7 * 86_400 {
-                    signals.recency = 0.1;
-                }
+            if let Some(used) = dream.last_used_at
+                && now.signed_duration_since(used).num_seconds() < 7 * 86_400
+            {
+                signals.recency = 0.1;
             }
-            let without_keywords = 0.5 * signals.text + signals.language + signals.usage + signals.recency;
-            if without_keywords + 0.3 < context.min_score {
+            let keyword_room = if keywords.is_empty() { 0.0 } else { 0.3 };
+            let bound = 0.5 * signals.text + signals.language + signals.usage + signals.recency + keyword_room;
+            if bound.min(1.0) >= context.min_score {
+                bounds.push((bound.to_bits(), Reverse(partial.len() as u32)));
+                partial.push((doc, signals));
+            }
+        }
+        let mut best: Vec<(f32, u32, SuggestionSignals)> = Vec::new();
+        while let Some((bits, Reverse(entry))) = bounds.pop() {
+            let bound = f32::from_bits(bits);
+            if best.len() == context.limit && best.last().is_some_and(|&(raw, _, _)| bound < raw) {
+                break;
+            }
+            let Some(&(doc, mut signals)) = partial.get(entry as usize) else { continue };
+            let (Some(info), Some(dream)) =
+                (self.doc_info.get(doc as usize), self.doc_info.get(doc as usize).and_then(|i| self.dream(i.dream)))
+            else {
                 continue;
-            }
+            };
             if !keywords.is_empty() {
-                let title = info.title.as_deref().unwrap_or(&dream.title);
-                let title_terms = term_set(title);
+                let title_terms = term_set(info.title.as_deref().unwrap_or(&dream.title));
                 let tag_terms: Vec<Vec<String>> = dream.tags.iter().map(|t| term_set(t)).collect();
                 let hits = keywords
                     .iter()
                     .filter(|keyword| {
                         is_subset(keyword, &title_terms)
-                            || tag_terms
-                                .iter()
-                                .any(|tag| !tag.is_empty() && (is_subset(keyword, tag) || is_subset(tag, keyword)))
+                            || tag_terms.iter().any(|tag| is_subset(keyword, tag) || is_subset(tag, keyword))
                     })
                     .count()
                     .min(3);
                 signals.keywords = 0.1 * hits as f32;
             }
-            let raw = without_keywords + signals.keywords;
-            if raw.min(1.0) >= context.min_score {
-                scored.push((raw, doc, signals));
+            let raw = 0.5 * signals.text + signals.language + signals.keywords + signals.usage + signals.recency;
+            if raw.min(1.0) < context.min_score {
+                continue;
             }
+            let candidate = (raw, doc);
+            let position = best.partition_point(|&(other, other_doc, _)| self.rank(&(other, other_doc), &candidate) == Ordering::Less);
+            best.insert(position, (raw, doc, signals));
+            best.truncate(context.limit);
         }
-        let order: Vec<(f32, u32)> = scored.iter().map(|&(raw, doc, _)| (raw, doc)).collect();
-        self.top(order, context.limit)
-            .into_iter()
-            .filter_map(|(raw, doc)| {
-                let signals = scored.iter().find(|s| s.1 == doc).map(|s| s.2).unwrap_or_default();
+        best.into_iter()
+            .filter_map(|(raw, doc, signals)| {
                 let hit = self.hit(doc, raw.min(1.0))?;
                 Some(Suggestion {
                     dream_id: hit.dream_id,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::index::{DocKind, FragmentRef, dream_prose};
 use crate::query::SearchHit;
-use crate::tokenize::tokenize;
+use crate::tokenize::{TermRole, tokenize};
 
 /// A short excerpt of a document with the query's matches marked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,8 +32,11 @@ impl Highlighter {
     pub fn new(query: &str) -> Highlighter {
         let mut highlighter = Highlighter { exact: Vec::new(), prefixes: Vec::new() };
         let mut buffer = String::new();
-        tokenize(query, &mut buffer, &mut |term, range, _| {
-            let list = if range.end == query.len() { &mut highlighter.prefixes } else { &mut highlighter.exact };
+        tokenize(query, &mut buffer, &mut |term, range, role| {
+            // A lone letter being typed would mark every word starting with it; the index
+            // takes such a prefix as typed too.
+            let completing = range.end == query.len() && (term.chars().count() > 1 || role == TermRole::Cjk);
+            let list = if completing { &mut highlighter.prefixes } else { &mut highlighter.exact };
             if !list.iter().any(|t| t == term) {
                 list.push(term.to_string());
             }

@@ -251,6 +251,8 @@ fn filters_narrow_results() {
     assert!(dreams_only.iter().all(|(_, f)| f.is_none()) && dreams_only.len() == 2);
 
     assert_eq!(index.search("parse", &SearchOptions { limit: 2, ..Default::default() }, now()).len(), 2);
+    assert_eq!(index.search("parse", &SearchOptions { limit: usize::MAX, ..Default::default() }, now()).len(), 5);
+    assert!(index.search("parse", &SearchOptions { limit: 0, ..Default::default() }, now()).is_empty());
     let listing = index.search("", &SearchOptions { kind: Some(DocKind::Dream), ..Default::default() }, now());
     assert_eq!(listing.iter().map(|h| h.dream_id.as_str()).collect::<Vec<_>>(), [new_rust.id(), old_python.id()]);
 }
@@ -262,7 +264,7 @@ fn highlight_spans_point_at_the_matched_text() {
         "Some unrelated introduction text. ".repeat(20)
     );
     let subject = dream("h", "Pools").message(question(&long_prose)).build();
-    let index = index_of(&[subject.clone()]);
+    let index = index_of(std::slice::from_ref(&subject));
     let query = "database conn";
     let hit = &search(&index, query)[0];
     let snippet = hit.snippet(&subject, query, 120).expect("snippet of its own dream");
@@ -278,7 +280,7 @@ fn highlight_spans_point_at_the_matched_text() {
     let other = dream("other", "x").build();
     assert!(hit.snippet(&other, query, 120).is_none());
     let title_spans = dreamcatcher_search::highlight("Connection pools", query);
-    assert_eq!(title_spans, [0..10]);
+    assert_eq!(title_spans, vec![0..10]);
 }
 
 #[test]
@@ -286,7 +288,7 @@ fn code_snippets_mark_identifier_parts() {
     let subject = dream("c", "Code")
         .message(answer("", vec![code("typescript", "const fetchUserName = async () => {\n  return api.get('/user');\n};")]))
         .build();
-    let index = index_of(&[subject.clone()]);
+    let index = index_of(std::slice::from_ref(&subject));
     let hit = search(&index, "user").into_iter().find(|h| h.fragment.is_some()).unwrap();
     let snippet = hit.snippet(&subject, "user", 200).unwrap();
     assert_eq!(snippet.text, "const fetchUserName = async () => { return api.get('/user'); };");
@@ -395,7 +397,7 @@ fn churned_index_answers_like_a_fresh_one() {
         let words: String = (0..50).map(|w| format!("term{} ", (i * 31 + w * 7 + version) % 3000)).collect();
         dream(&format!("c{i}"), &format!("Churn {i} v{version}"))
             .day((i % 60) as i64)
-            .tags(if i % 3 == 0 { &["even"] } else { &["odd"] })
+            .tags(if i.is_multiple_of(3) { &["even"] } else { &["odd"] })
             .message(answer(&words, vec![code("rust", &format!("fn churn_{i}_{version}() {{ shared_call(); }}"))]))
             .build()
     };

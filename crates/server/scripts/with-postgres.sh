@@ -80,7 +80,7 @@ run_as_owner "$bindir/pg_ctl" -D "$datadir" -l "$workdir/server.log" -w -t 60 \
     start >/dev/null || { cat "$workdir/server.log" >&2; exit 1; }
 
 export DATABASE_URL_TEST="postgres://postgres@127.0.0.1:$port/postgres"
-echo "PostgreSQL $("$bindir/pg_ctl" --version | awk '{print $NF}') on 127.0.0.1:$port" >&2
+echo "PostgreSQL $("$bindir/pg_ctl" --version | awk '{print $3}') on 127.0.0.1:$port" >&2
 
 status=0
 "$@" || status=$?

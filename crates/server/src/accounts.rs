@@ -93,9 +93,7 @@ pub fn normalise_pairing_code(code: &str) -> String {
 
 fn check_name(what: &'static str, name: &str) -> Result<(), AccountError> {
     let trimmed = name.trim();
-    if trimmed.is_empty()
-        || trimmed.len() > MAX_NAME_BYTES
-        || trimmed.chars().any(char::is_control)
+    if trimmed.is_empty() || trimmed.len() > MAX_NAME_BYTES || trimmed.chars().any(char::is_control)
     {
         return Err(AccountError::InvalidName { what });
     }
@@ -176,7 +174,8 @@ pub async fn revoke_device(db: &Database, device_id: i64) -> Result<bool, Accoun
 pub async fn revoke_token(db: &Database, token: &str) -> Result<Option<i64>, AccountError> {
     let mut tx = db.begin().await?;
     let revoked =
-        accounts::revoke_token_hash(&mut tx.conn(), &secret_hash(token.trim()), now_millis()).await?;
+        accounts::revoke_token_hash(&mut tx.conn(), &secret_hash(token.trim()), now_millis())
+            .await?;
     tx.commit().await?;
     Ok(revoked)
 }
@@ -241,7 +240,10 @@ mod tests {
         let code = new_pairing_code().unwrap();
         assert_eq!(code.len(), PAIRING_CODE_LEN + 1);
         assert_eq!(normalise_pairing_code(&code).len(), PAIRING_CODE_LEN);
-        assert_eq!(normalise_pairing_code(&code.to_lowercase()), normalise_pairing_code(&code));
+        assert_eq!(
+            normalise_pairing_code(&code.to_lowercase()),
+            normalise_pairing_code(&code)
+        );
     }
 
     #[test]

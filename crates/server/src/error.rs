@@ -59,7 +59,11 @@ impl ApiError {
 
     /// Also what another user's dream looks like: its existence is not revealed.
     pub fn dream_not_found(id: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("no dream with id {id:?}"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no dream with id {id:?}"),
+        )
     }
 
     pub fn unauthenticated(message: impl Into<String>) -> Self {
@@ -97,7 +101,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }
 

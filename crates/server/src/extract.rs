@@ -38,7 +38,9 @@ impl FromRequestParts<SharedState> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> Result<Self, ApiError> {
         let token = bearer_token(&parts.headers)?.ok_or_else(|| {
-            ApiError::unauthenticated("this endpoint needs an `Authorization: Bearer <device token>` header")
+            ApiError::unauthenticated(
+                "this endpoint needs an `Authorization: Bearer <device token>` header",
+            )
         })?;
         let identity = state.authenticate(token).await?.ok_or_else(|| {
             ApiError::unauthenticated("the device token is unknown or was revoked")
@@ -115,7 +117,10 @@ pub fn json_error(error: serde_path_to_error::Error<serde_json::Error>, what: &s
     let path = error.path().to_string();
     let inner = error.into_inner();
     if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-        return ApiError::bad_request("malformed_json", format!("{what} is not valid JSON: {inner}"));
+        return ApiError::bad_request(
+            "malformed_json",
+            format!("{what} is not valid JSON: {inner}"),
+        );
     }
     let message = if path == "." {
         format!("{what}: {inner}")
@@ -137,8 +142,11 @@ pub fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
 
 /// A 400 for a query parameter.
 pub fn bad_parameter(name: &str, message: impl std::fmt::Display) -> ApiError {
-    ApiError::bad_request("invalid_parameter", format!("query parameter `{name}`: {message}"))
-        .with_field(name.to_string())
+    ApiError::bad_request(
+        "invalid_parameter",
+        format!("query parameter `{name}`: {message}"),
+    )
+    .with_field(name.to_string())
 }
 
 /// Refuses parameters the endpoint does not take (a typo would silently do nothing).
@@ -146,10 +154,16 @@ pub fn reject_unknown_parameters(
     pairs: &[(String, String)],
     known: &[&str],
 ) -> Result<(), ApiError> {
-    match pairs.iter().find(|(name, _)| !known.contains(&name.as_str())) {
+    match pairs
+        .iter()
+        .find(|(name, _)| !known.contains(&name.as_str()))
+    {
         Some((name, _)) => Err(bad_parameter(
             name,
-            format!("is not a parameter of this endpoint (known: {})", known.join(", ")),
+            format!(
+                "is not a parameter of this endpoint (known: {})",
+                known.join(", ")
+            ),
         )),
         None => Ok(()),
     }
@@ -160,7 +174,10 @@ pub fn single_parameter<'a>(
     pairs: &'a [(String, String)],
     name: &str,
 ) -> Result<Option<&'a str>, ApiError> {
-    let mut values = pairs.iter().filter(|(key, _)| key == name).map(|(_, value)| value.as_str());
+    let mut values = pairs
+        .iter()
+        .filter(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str());
     let first = values.next();
     if values.next().is_some() {
         return Err(bad_parameter(name, "is given more than once"));

@@ -238,7 +238,8 @@ impl Libraries {
             library.load(cursor, &states);
         }
         loop {
-            let events = dreams::events_after(&mut conn, user, library.cursor, CATCH_UP_PAGE).await?;
+            let events =
+                dreams::events_after(&mut conn, user, library.cursor, CATCH_UP_PAGE).await?;
             let Some(last) = events.last().map(|event| event.cursor) else {
                 break;
             };

@@ -27,7 +27,13 @@ struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     data: Option<PathBuf>,
     /// PostgreSQL instead of SQLite: postgres://user:password@host/database.
-    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true, value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     database_url: Option<String>,
     #[command(subcommand)]
     command: Command,
@@ -103,7 +109,12 @@ struct ServeArgs {
     #[arg(long, env = "ORCHESTRATOR_URL", value_name = "URL")]
     orchestrator_url: Option<String>,
     /// Shared with the orchestrator: required on its reports, sent with projects.
-    #[arg(long, env = "ORCHESTRATOR_SECRET", hide_env_values = true, value_name = "SECRET")]
+    #[arg(
+        long,
+        env = "ORCHESTRATOR_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
     orchestrator_secret: Option<String>,
     /// This service's address as the orchestrator reaches it (for callback URLs).
     #[arg(long, env = "DREAMCATCHER_PUBLIC_URL", value_name = "URL")]
@@ -124,7 +135,12 @@ struct ServeArgs {
     /// Burst allowed above the rate.
     #[arg(long, default_value_t = 100, value_name = "N")]
     rate_burst: u32,
-    #[arg(long, value_enum, default_value = "text", env = "DREAMCATCHER_LOG_FORMAT")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "text",
+        env = "DREAMCATCHER_LOG_FORMAT"
+    )]
     log_format: LogFormat,
 }
 
@@ -167,7 +183,10 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), String> {
     let mut config = ServerConfig::new(database_location(cli)?);
     config.listen = args.listen;
     config.orchestrator_url = args.orchestrator_url.clone().filter(|url| !url.is_empty());
-    config.orchestrator_secret = args.orchestrator_secret.clone().filter(|secret| !secret.is_empty());
+    config.orchestrator_secret = args
+        .orchestrator_secret
+        .clone()
+        .filter(|secret| !secret.is_empty());
     config.public_url = args.public_url.clone().filter(|url| !url.is_empty());
     config.max_capture_bytes = args.max_capture_bytes;
     config.max_import_bytes = args.max_import_bytes;
@@ -271,7 +290,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                     println!("{}", issued.token);
                 }
                 TokenCommand::List { user } => {
-                    for device in accounts::list_devices(&db, user).await.map_err(account_error)? {
+                    for device in accounts::list_devices(&db, user)
+                        .await
+                        .map_err(account_error)?
+                    {
                         let state = match device.revoked_at {
                             Some(at) => format!("revoked {}", format_millis(at)),
                             None => "active".to_string(),
@@ -287,18 +309,26 @@ async fn run(cli: Cli) -> Result<(), String> {
                 }
                 TokenCommand::Revoke(revoke) => {
                     let message = if let Some(id) = revoke.device {
-                        if accounts::revoke_device(&db, id).await.map_err(account_error)? {
+                        if accounts::revoke_device(&db, id)
+                            .await
+                            .map_err(account_error)?
+                        {
                             format!("revoked device {id}")
                         } else {
                             return Err(format!("no active device with id {id}"));
                         }
                     } else if let Some(token) = &revoke.token {
-                        match accounts::revoke_token(&db, token).await.map_err(account_error)? {
+                        match accounts::revoke_token(&db, token)
+                            .await
+                            .map_err(account_error)?
+                        {
                             Some(id) => format!("revoked device {id}"),
                             None => return Err("no active device has that token".to_string()),
                         }
                     } else if let Some(user) = &revoke.all_of {
-                        let count = accounts::revoke_all(&db, user).await.map_err(account_error)?;
+                        let count = accounts::revoke_all(&db, user)
+                            .await
+                            .map_err(account_error)?;
                         format!("revoked {count} devices of {user:?}")
                     } else {
                         return Err("say which: --device ID, --token TOKEN or --all-of USER".into());
@@ -314,7 +344,10 @@ async fn run(cli: Cli) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");

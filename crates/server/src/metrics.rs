@@ -74,9 +74,10 @@ impl Metrics {
             "Events appended to users' streams",
             events_published.clone(),
         );
-        let request_duration = Family::<RequestLabels, Histogram, fn() -> Histogram>::new_with_constructor(
-            duration_histogram,
-        );
+        let request_duration =
+            Family::<RequestLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                duration_histogram,
+            );
         registry.register(
             "http_request_duration_seconds",
             "HTTP request durations, by method, route and status",
@@ -106,11 +107,15 @@ impl Metrics {
             OperationOutcome::Conflict { .. } => "conflict",
             OperationOutcome::Rejected { .. } => "rejected",
         };
-        self.sync_operations.get_or_create(&ResultLabels { result }).inc();
+        self.sync_operations
+            .get_or_create(&ResultLabels { result })
+            .inc();
     }
 
     pub fn error(&self, source: &'static str, code: &'static str) {
-        self.errors.get_or_create(&ErrorLabels { source, code }).inc();
+        self.errors
+            .get_or_create(&ErrorLabels { source, code })
+            .inc();
     }
 
     pub fn request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {

@@ -65,7 +65,10 @@ mod tests {
         }
         let wait = limiter.check(&7).unwrap_err();
         assert!(wait > Duration::ZERO && wait <= Duration::from_secs(1));
-        assert!(limiter.check(&8).is_ok(), "other keys have their own bucket");
+        assert!(
+            limiter.check(&8).is_ok(),
+            "other keys have their own bucket"
+        );
     }
 
     #[test]

@@ -252,7 +252,9 @@ async fn track_request(
     let response = match tokio::time::timeout(state.config.request_timeout, next.run(request)).await
     {
         Ok(response) => response,
-        Err(_) => ApiError::unavailable("the request took too long and was abandoned").into_response(),
+        Err(_) => {
+            ApiError::unavailable("the request took too long and was abandoned").into_response()
+        }
     };
     state.metrics.request(
         method.as_str(),

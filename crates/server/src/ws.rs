@@ -8,7 +8,6 @@
 //! A device authenticates with its token in `hello`, or with an `Authorization: Bearer`
 //! header on the upgrade request (then `hello` may carry an empty `device_token`).
 
-use std::future::Future;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -26,11 +25,12 @@ use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 
 use crate::config::WS_TRANSPORT_SLACK_BYTES;
-use crate::db::accounts::{self, Identity};
 use crate::db::SyncStore;
-use crate::db::sync_store::user_id;
+use crate::db::accounts::{self, Identity};
+use crate::db::sync_store::{user_id, user_key};
 use crate::error::ApiError;
 use crate::extract::bearer_token;
+use crate::hub::Subscription;
 use crate::server::{AppState, SharedState};
 
 /// Pings in a row a client may leave unanswered before it is dropped.
@@ -45,16 +45,16 @@ pub async fn handler(
         ApiError::new(
             rejection.status(),
             "websocket_upgrade_required",
-            format!("this endpoint speaks WebSocket only: {}", rejection.body_text()),
+            format!(
+                "this endpoint speaks WebSocket only: {}",
+                rejection.body_text()
+            ),
         )
     })?;
     let header_identity = match bearer_token(&headers)? {
-        Some(token) => Some(
-            state
-                .authenticate(token)
-                .await?
-                .ok_or_else(|| ApiError::unauthenticated("the device token is unknown or was revoked"))?,
-        ),
+        Some(token) => Some(state.authenticate(token).await?.ok_or_else(|| {
+            ApiError::unauthenticated("the device token is unknown or was revoked")
+        })?),
         None => None,
     };
     let transport_limit = state
@@ -77,29 +77,24 @@ struct Authenticator<'a> {
 }
 
 impl DeviceAuthenticator for Authenticator<'_> {
-    fn authenticate(
-        &self,
-        device_token: &str,
-    ) -> impl Future<Output = Result<UserId, AuthenticationFailure>> + Send {
-        async move {
-            let identity = if device_token.is_empty() {
-                self.header_identity
-                    .clone()
-                    .ok_or(AuthenticationFailure::InvalidToken)?
-            } else {
-                match self.state.authenticate(device_token).await {
-                    Ok(Some(identity)) => identity,
-                    Ok(None) => return Err(AuthenticationFailure::InvalidToken),
-                    Err(error) => {
-                        tracing::warn!(%error, "cannot check a device token");
-                        return Err(AuthenticationFailure::Unavailable);
-                    }
+    async fn authenticate(&self, device_token: &str) -> Result<UserId, AuthenticationFailure> {
+        let identity = if device_token.is_empty() {
+            self.header_identity
+                .clone()
+                .ok_or(AuthenticationFailure::InvalidToken)?
+        } else {
+            match self.state.authenticate(device_token).await {
+                Ok(Some(identity)) => identity,
+                Ok(None) => return Err(AuthenticationFailure::InvalidToken),
+                Err(error) => {
+                    tracing::warn!(%error, "cannot check a device token");
+                    return Err(AuthenticationFailure::Unavailable);
                 }
-            };
-            let user = user_id(identity.user_id);
-            *self.accepted.lock().unwrap_or_else(PoisonError::into_inner) = Some(identity);
-            Ok(user)
-        }
+            }
+        };
+        let user = user_id(identity.user_id);
+        *self.accepted.lock().unwrap_or_else(PoisonError::into_inner) = Some(identity);
+        Ok(user)
     }
 }
 
@@ -138,7 +133,9 @@ impl Outgoing<'_> {
     async fn send(&mut self, message: &ServerMessage) -> Result<(), Closed> {
         match message {
             ServerMessage::Error(error) => {
-                self.state.metrics.error("websocket", error_code_name(error.code));
+                self.state
+                    .metrics
+                    .error("websocket", error_code_name(error.code));
             }
             ServerMessage::Ack(ack) => {
                 for result in &ack.results {
@@ -198,8 +195,12 @@ async fn send_pending_events(
             Ok(None) => return Ok(()),
             Err(error) => {
                 tracing::warn!(%error, "cannot read events for a connection");
-                outgoing.send_all(&ServerReply::store_failure(&error)).await?;
-                outgoing.close(close_code::AGAIN, "storage unavailable").await;
+                outgoing
+                    .send_all(&ServerReply::store_failure(&error))
+                    .await?;
+                outgoing
+                    .close(close_code::AGAIN, "storage unavailable")
+                    .await;
                 return Err(Closed);
             }
         }
@@ -258,7 +259,7 @@ async fn run_connection(state: SharedState, socket: WebSocket, header_identity: 
         accepted: Mutex::new(None),
     };
     let mut connection = ServerConnection::new();
-    let mut subscription = None;
+    let mut subscription: Option<Subscription> = None;
     let mut device: Option<Identity> = None;
     let mut shutdown = state.shutdown.clone();
     let hello_deadline = tokio::time::sleep(state.config.ws_hello_timeout);
@@ -272,7 +273,7 @@ async fn run_connection(state: SharedState, socket: WebSocket, header_identity: 
     loop {
         let woken = async {
             match &mut subscription {
-                Some(subscription) => crate::hub::Subscription::changed(subscription).await,
+                Some(subscription) => subscription.changed().await,
                 None => std::future::pending().await,
             }
         };
@@ -309,11 +310,15 @@ async fn run_connection(state: SharedState, socket: WebSocket, header_identity: 
                     break;
                 }
                 if reply.close {
-                    outgoing.close(close_code::POLICY, "see the error message").await;
+                    let retry_later = reply.messages.iter().any(|message| {
+                        matches!(message, ServerMessage::Error(error) if error.code == ErrorCode::Unavailable)
+                    });
+                    let code = if retry_later { close_code::AGAIN } else { close_code::POLICY };
+                    outgoing.close(code, "see the error message").await;
                     break;
                 }
                 if subscription.is_none() && let Some(user) = connection.user() {
-                    let Ok(user) = crate::db::sync_store::user_key(user) else {
+                    let Ok(user) = user_key(user) else {
                         break;
                     };
                     device = authenticator.accepted();

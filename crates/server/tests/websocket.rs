@@ -9,7 +9,9 @@ use axum::Router;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use chrono::TimeZone;
-use common::{Backend, TestServer, WsClient, assert_error, fixture_conversation, fixture_conversations};
+use common::{
+    Backend, TestServer, WsClient, assert_error, fixture_conversation, fixture_conversations,
+};
 use dreamcatcher_model::Dream;
 use dreamcatcher_sync::{
     ClientMessage, DeviceId, ErrorCode, OpId, Operation, OperationOutcome, Push, ServerMessage,
@@ -57,7 +59,9 @@ async fn recv_skipping_events(client: &mut WsClient) -> ServerMessage {
 }
 
 async fn push_is_applied_once_and_replayed_on_reconnect(backend: Backend) {
-    let Some(server) = TestServer::start(backend, |_| {}).await else { return };
+    let Some(server) = TestServer::start(backend, |_| {}).await else {
+        return;
+    };
     let token = server.user_token("alice").await;
     let mut client = WsClient::connect(&server.ws_url(), None).await;
     let welcome = client.hello(&token, 0).await;
@@ -66,22 +70,35 @@ async fn push_is_applied_once_and_replayed_on_reconnect(backend: Backend) {
     let operation = upsert("first-capture", 0);
     client.send(&push(vec![operation.clone()])).await;
     let ack = expect_ack(recv_skipping_events(&mut client).await);
-    assert_eq!(ack.results[0].outcome, OperationOutcome::Applied { revision: 1 });
+    assert_eq!(
+        ack.results[0].outcome,
+        OperationOutcome::Applied { revision: 1 }
+    );
     let events = client.events_until(ack.server_cursor).await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["type"], "dream_updated");
     assert_eq!(events[0]["dream"]["conversation"]["id"], operation.dream_id);
 
     // The same operation again (a resend after a lost ack): acknowledged, not re-applied.
-    client.send(&push(vec![operation.clone(), upsert("second-capture", 1)])).await;
+    client
+        .send(&push(vec![operation.clone(), upsert("second-capture", 1)]))
+        .await;
     let ack = expect_ack(recv_skipping_events(&mut client).await);
     assert_eq!(ack.results[0].outcome, OperationOutcome::Duplicate);
-    assert_eq!(ack.results[1].outcome, OperationOutcome::Applied { revision: 1 });
-    assert_eq!(ack.server_cursor, 2, "one event per applied change, none for the duplicate");
+    assert_eq!(
+        ack.results[1].outcome,
+        OperationOutcome::Applied { revision: 1 }
+    );
+    assert_eq!(
+        ack.server_cursor, 2,
+        "one event per applied change, none for the duplicate"
+    );
 
     let (_, list) = server.get(&token, "/api/v1/dreams").await;
     assert_eq!(list["total"], 2);
-    let (_, dream) = server.get(&token, &format!("/api/v1/dreams/{}", operation.dream_id)).await;
+    let (_, dream) = server
+        .get(&token, &format!("/api/v1/dreams/{}", operation.dream_id))
+        .await;
     assert_eq!(dream["revision"], 1);
 
     // A device that was offline catches up from its cursor, and only from it.
@@ -101,7 +118,9 @@ async fn push_is_applied_once_and_replayed_on_reconnect(backend: Backend) {
 }
 
 async fn events_reach_every_connection_of_the_user_only(backend: Backend) {
-    let Some(server) = TestServer::start(backend, |_| {}).await else { return };
+    let Some(server) = TestServer::start(backend, |_| {}).await else {
+        return;
+    };
     let alice = server.user_token("alice").await;
     let bob = server.user_token("bob").await;
     let mut alice_browser = WsClient::connect(&server.ws_url(), None).await;
@@ -116,20 +135,34 @@ async fn events_reach_every_connection_of_the_user_only(backend: Backend) {
     assert_eq!(event["dream"]["conversation"]["id"], body["id"]);
     assert_eq!(event["revision"], 1);
     server
-        .patch(&alice, &format!("/api/v1/dreams/{}", body["id"].as_str().unwrap()), &json!({"tags": ["t"]}))
+        .patch(
+            &alice,
+            &format!("/api/v1/dreams/{}", body["id"].as_str().unwrap()),
+            &json!({"tags": ["t"]}),
+        )
         .await;
     let event = alice_browser.next_event("dream_updated").await;
     assert_eq!(event["dream"]["tags"], json!(["t"]));
-    server.delete(&alice, &format!("/api/v1/dreams/{}", body["id"].as_str().unwrap())).await;
+    server
+        .delete(
+            &alice,
+            &format!("/api/v1/dreams/{}", body["id"].as_str().unwrap()),
+        )
+        .await;
     let event = alice_browser.next_event("dream_deleted").await;
     assert_eq!(event["dream_id"], body["id"]);
 
-    assert!(bob_browser.until_pong().await.is_empty(), "bob hears nothing of alice's library");
+    assert!(
+        bob_browser.until_pong().await.is_empty(),
+        "bob hears nothing of alice's library"
+    );
     server.stop().await;
 }
 
 async fn malformed_messages_get_errors_and_the_connection_stays_up(backend: Backend) {
-    let Some(server) = TestServer::start(backend, |config| config.max_ws_message_bytes = 64 * 1024).await else {
+    let Some(server) =
+        TestServer::start(backend, |config| config.max_ws_message_bytes = 64 * 1024).await
+    else {
         return;
     };
     let token = server.user_token("alice").await;
@@ -139,19 +172,26 @@ async fn malformed_messages_get_errors_and_the_connection_stays_up(backend: Back
     client.send_text("this is not json").await;
     let message = expect_error(client.try_recv(wait).await, ErrorCode::MalformedMessage);
     assert!(message.contains("JSON"), "{message}");
-    client.send_text(r#"{"type": "push", "operations": 5}"#).await;
+    client
+        .send_text(r#"{"type": "push", "operations": 5}"#)
+        .await;
     let message = expect_error(client.try_recv(wait).await, ErrorCode::MalformedMessage);
-    assert!(message.contains("operations"), "the error names the field: {message}");
+    assert!(
+        message.contains("operations"),
+        "the error names the field: {message}"
+    );
     client.send_text(r#"{"type": "teleport"}"#).await;
     expect_error(client.try_recv(wait).await, ErrorCode::MalformedMessage);
     client.send(&push(vec![upsert("too-early", 0)])).await;
     expect_error(client.try_recv(wait).await, ErrorCode::NotAuthenticated);
-    client
-        .stream
-        .send_binary_frame()
-        .await;
+    client.stream.send_binary_frame().await;
     expect_error(client.try_recv(wait).await, ErrorCode::MalformedMessage);
-    client.send_text(format!(r#"{{"type": "ping", "padding": "{}"}}"#, "x".repeat(100 * 1024))).await;
+    client
+        .send_text(format!(
+            r#"{{"type": "ping", "padding": "{}"}}"#,
+            "x".repeat(100 * 1024)
+        ))
+        .await;
     expect_error(client.try_recv(wait).await, ErrorCode::MessageTooLarge);
 
     // Still the same connection: it answers a ping and accepts hello and a push.
@@ -159,7 +199,10 @@ async fn malformed_messages_get_errors_and_the_connection_stays_up(backend: Back
     client.hello(&token, 0).await;
     client.send(&push(vec![upsert("after-errors", 0)])).await;
     let ack = expect_ack(recv_skipping_events(&mut client).await);
-    assert!(matches!(ack.results[0].outcome, OperationOutcome::Applied { .. }));
+    assert!(matches!(
+        ack.results[0].outcome,
+        OperationOutcome::Applied { .. }
+    ));
     client.events_until(ack.server_cursor).await;
     client.send_text("{").await;
     expect_error(client.try_recv(wait).await, ErrorCode::MalformedMessage);
@@ -184,40 +227,61 @@ async fn bad_tokens_close_the_connection(backend: Backend) {
             last_cursor: 0,
         }))
         .await;
-    expect_error(client.try_recv(Duration::from_secs(5)).await, ErrorCode::AuthenticationFailed);
+    expect_error(
+        client.try_recv(Duration::from_secs(5)).await,
+        ErrorCode::AuthenticationFailed,
+    );
     assert!(client.is_closed().await);
 
     // A revoked token is refused at the upgrade.
-    let revoked = dreamcatcher_server::accounts::create_token(&server.server.state.db, "alice", "old")
+    let revoked =
+        dreamcatcher_server::accounts::create_token(&server.server.state.db, "alice", "old")
+            .await
+            .unwrap()
+            .token;
+    dreamcatcher_server::accounts::revoke_token(&server.server.state.db, &revoked)
         .await
-        .unwrap()
-        .token;
-    dreamcatcher_server::accounts::revoke_token(&server.server.state.db, &revoked).await.unwrap();
+        .unwrap();
     let request = {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let mut request = server.ws_url().into_client_request().unwrap();
-        request.headers_mut().insert("authorization", format!("Bearer {revoked}").parse().unwrap());
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {revoked}").parse().unwrap(),
+        );
         request
     };
     match tokio_tungstenite::connect_async(request).await {
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 401),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 401)
+        }
         other => panic!("expected a 401 refusal, got {:?}", other.map(|_| ())),
     }
 
     // Silence after connecting: closed once the hello deadline passes.
     let mut silent = WsClient::connect(&server.ws_url(), None).await;
-    expect_error(silent.try_recv(Duration::from_secs(5)).await, ErrorCode::NotAuthenticated);
+    expect_error(
+        silent.try_recv(Duration::from_secs(5)).await,
+        ErrorCode::NotAuthenticated,
+    );
     assert!(silent.is_closed().await);
 
     let mut good = WsClient::connect(&server.ws_url(), None).await;
     good.hello(&token, 0).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
-    assert!(good.until_pong().await.is_empty(), "an authenticated connection has no deadline");
+    assert!(
+        good.until_pong().await.is_empty(),
+        "an authenticated connection has no deadline"
+    );
     server.stop().await;
 }
 
 /// A local stand-in for the orchestrator: records each request's secret header and body.
-async fn start_webhook() -> (String, mpsc::UnboundedReceiver<(Option<String>, Value)>, tokio::task::JoinHandle<()>) {
+async fn start_webhook() -> (
+    String,
+    mpsc::UnboundedReceiver<(Option<String>, Value)>,
+    tokio::task::JoinHandle<()>,
+) {
     let (sender, receiver) = mpsc::unbounded_channel();
     let app = Router::new().route(
         "/hook",
@@ -260,13 +324,22 @@ async fn implement_forwards_and_reports_over_websocket(backend: Backend) {
     let welcome = browser.hello(&token, 0).await;
     browser.events_until(welcome.server_cursor).await;
 
-    let (status, project) = server.post(&token, &format!("/api/v1/dreams/{id}/implement"), &json!({})).await;
+    let (status, project) = server
+        .post(
+            &token,
+            &format!("/api/v1/dreams/{id}/implement"),
+            &json!({}),
+        )
+        .await;
     assert_eq!(status, 201, "{project}");
     assert_eq!(project["status"], "forwarded");
     assert_eq!(project["dream_id"], id);
     let project_id = project["id"].as_str().unwrap().to_string();
 
-    let (secret, request) = tokio::time::timeout(Duration::from_secs(5), hook.recv()).await.unwrap().unwrap();
+    let (secret, request) = tokio::time::timeout(Duration::from_secs(5), hook.recv())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(secret.as_deref(), Some("s3cret"));
     assert_eq!(request["type"], "implement_requested");
     assert_eq!(request["project"]["id"], project_id);
@@ -282,7 +355,9 @@ async fn implement_forwards_and_reports_over_websocket(backend: Backend) {
     assert_eq!(created["project"]["status"], "forwarded");
 
     // The seed's GET form, while the project is under way, returns the same project.
-    let (status, again) = server.get(&token, &format!("/api/v1/dreams/{id}/implement")).await;
+    let (status, again) = server
+        .get(&token, &format!("/api/v1/dreams/{id}/implement"))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(again["id"], project_id);
 
@@ -295,17 +370,36 @@ async fn implement_forwards_and_reports_over_websocket(backend: Backend) {
             .json(&body)
             .send()
     };
-    let wrong = common::read(report("guess", json!({"project_id": project_id, "status": "completed"})).await.unwrap()).await;
+    let wrong = common::read(
+        report(
+            "guess",
+            json!({"project_id": project_id, "status": "completed"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_error(&wrong, 401, "unauthenticated");
     let progress = common::read(
-        report("s3cret", json!({"project_id": project_id, "status": "in_progress", "progress": 40}))
-            .await
-            .unwrap(),
+        report(
+            "s3cret",
+            json!({"project_id": project_id, "status": "in_progress", "progress": 40}),
+        )
+        .await
+        .unwrap(),
     )
     .await;
     assert_eq!(progress.0, 200, "{}", progress.1);
     assert_eq!(progress.1["progress"], 40);
-    let bad = common::read(report("s3cret", json!({"project_id": project_id, "status": "exploded"})).await.unwrap()).await;
+    let bad = common::read(
+        report(
+            "s3cret",
+            json!({"project_id": project_id, "status": "exploded"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_error(&bad, 422, "invalid_body");
     let done = common::read(
         report(
@@ -346,11 +440,19 @@ async fn implement_forwards_and_reports_over_websocket(backend: Backend) {
 }
 
 async fn implement_without_an_orchestrator_records_the_project(backend: Backend) {
-    let Some(server) = TestServer::start(backend, |_| {}).await else { return };
+    let Some(server) = TestServer::start(backend, |_| {}).await else {
+        return;
+    };
     let token = server.user_token("alice").await;
     let (_, body) = server.capture(&token, &fixture_conversations()[0]).await;
     let id = body["id"].as_str().unwrap();
-    let (status, project) = server.post(&token, &format!("/api/v1/dreams/{id}/implement"), &json!({})).await;
+    let (status, project) = server
+        .post(
+            &token,
+            &format!("/api/v1/dreams/{id}/implement"),
+            &json!({}),
+        )
+        .await;
     assert_eq!(status, 201, "{project}");
     assert_eq!(project["status"], "created");
     let report = common::read(
@@ -387,9 +489,17 @@ async fn an_unreachable_orchestrator_is_reported_not_fatal(backend: Backend) {
     let (status, project) = server.post(&token, &path, &json!({})).await;
     assert_eq!(status, 201, "{project}");
     assert_eq!(project["status"], "forward_failed");
-    assert!(project["forward_error"].as_str().unwrap().contains("could not be reached"));
+    assert!(
+        project["forward_error"]
+            .as_str()
+            .unwrap()
+            .contains("could not be reached")
+    );
     let (status, retry) = server.post(&token, &path, &json!({})).await;
-    assert_eq!(status, 201, "a failed forward can be retried with a new project");
+    assert_eq!(
+        status, 201,
+        "a failed forward can be retried with a new project"
+    );
     assert_ne!(retry["id"], project["id"]);
     server.stop().await;
 }
@@ -402,13 +512,16 @@ on_both_backends!(
     implement_forwards_and_reports_over_websocket,
     implement_without_an_orchestrator_records_the_project,
     an_unreachable_orchestrator_is_reported_not_fatal,
+    concurrent_pushes_of_the_same_operations_apply_once,
 );
 
 /// Two instances on one PostgreSQL database: a change made through A reaches a WebSocket
 /// client of B (LISTEN/NOTIFY), and B's search sees it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_one_postgres_deliver_each_others_events() {
-    let Some(a) = TestServer::start(Backend::Postgres, |_| {}).await else { return };
+    let Some(a) = TestServer::start(Backend::Postgres, |_| {}).await else {
+        return;
+    };
     let b = a.start_sibling(|_| {}).await;
     let b_ws = format!("ws://{}/ws/dreamcatcher", b.addr);
     let b_http = format!("http://{}", b.addr);
@@ -438,7 +551,10 @@ async fn two_instances_on_one_postgres_deliver_each_others_events() {
             .unwrap(),
     )
     .await;
-    assert_eq!(found["total"], 1, "B's index caught up with A's write: {found}");
+    assert_eq!(
+        found["total"], 1,
+        "B's index caught up with A's write: {found}"
+    );
     b.stop().await.unwrap();
     a.stop().await;
 }
@@ -455,8 +571,67 @@ where
 {
     async fn send_binary_frame(&mut self) {
         use futures_util::SinkExt;
-        self.send(tokio_tungstenite::tungstenite::Message::binary(vec![1u8, 2, 3]))
-            .await
-            .unwrap();
+        self.send(tokio_tungstenite::tungstenite::Message::binary(vec![
+            1u8, 2, 3,
+        ]))
+        .await
+        .unwrap();
     }
+}
+
+/// Several connections pushing the same operations at the same moment: each operation is
+/// applied exactly once (the user's lock serialises them; the op id decides).
+async fn concurrent_pushes_of_the_same_operations_apply_once(backend: Backend) {
+    let Some(server) = TestServer::start(backend, |_| {}).await else {
+        return;
+    };
+    let token = server.user_token("alice").await;
+    let at = chrono::Utc.with_ymd_and_hms(2026, 5, 3, 12, 0, 0).unwrap();
+    let operations: Vec<Operation> = (0..25)
+        .map(|index| {
+            let mut conversation = fixture_conversation(index % 2);
+            conversation.id = format!("dc-concurrent-{index}");
+            Operation::upsert(
+                OpId(format!("op-concurrent-{index}")),
+                DeviceId("dev-tabs".into()),
+                0,
+                Dream::captured(conversation, at),
+                at,
+            )
+        })
+        .collect();
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        let mut client = WsClient::connect(&server.ws_url(), None).await;
+        client.hello(&token, 0).await;
+        clients.push(client);
+    }
+    let pushes = clients.iter_mut().map(|client| {
+        let operations = operations.clone();
+        async move {
+            let mut outcomes = Vec::new();
+            for batch in operations.chunks(5) {
+                client.send(&push(batch.to_vec())).await;
+                outcomes.extend(expect_ack(recv_skipping_events(client).await).results);
+            }
+            outcomes
+        }
+    });
+    let outcomes: Vec<_> = futures_util::future::join_all(pushes)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    let applied = outcomes
+        .iter()
+        .filter(|result| matches!(result.outcome, OperationOutcome::Applied { revision: 1 }))
+        .count();
+    let duplicates = outcomes
+        .iter()
+        .filter(|result| result.outcome == OperationOutcome::Duplicate)
+        .count();
+    assert_eq!((applied, duplicates), (25, 75));
+    let (_, list) = server.get(&token, "/api/v1/dreams?limit=100").await;
+    assert_eq!(list["total"], 25);
+    server.stop().await;
 }

@@ -1,19 +1,20 @@
 //! The virtualised dream list: only the rows in view (plus a few) exist in the DOM, and only
-//! the pages of results those rows need are asked of the worker.
+//! the pages of rows those rows need are asked of the worker, for the browse list and for
+//! search results alike.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use dreamcatcher_library::api::{DreamSummary, SearchHit};
+use dreamcatcher_library::api::{DreamFilter, DreamSummary, Highlight, SearchHit};
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::backend::BackendHandle;
+use crate::backend::{Backend, BackendHandle};
 use crate::browser;
 use crate::filters::Filters;
 use crate::format::relative_time;
-use crate::highlight::{Highlighted, word_spans};
+use crate::highlight::Highlighted;
 use crate::ui::popup::PopupState;
 use crate::ui::shared::{highlighted, site_label};
 use crate::virtual_list::{pages_for, row_after_key, scroll_to_reveal, visible_rows};
@@ -25,25 +26,57 @@ const ROW_HEIGHT: f64 = ROW_PIXELS as f64;
 pub const PAGE_SIZE: usize = 50;
 /// Extra rows rendered above and below the visible ones.
 const OVERSCAN: usize = 6;
-/// Ranked search results shown at most (the worker's search is not paged).
-pub const SEARCH_LIMIT: u32 = 200;
-
-/// One row: the dream's summary and the text shown under its title.
+/// One row: the dream's summary, the text shown under its title, and the search's matches
+/// in the title.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub summary: DreamSummary,
     pub snippet: Highlighted,
+    pub title_spans: Vec<(usize, usize)>,
+}
+
+fn spans(highlights: &[Highlight]) -> Vec<(usize, usize)> {
+    highlights.iter().map(|h| (h.start as usize, h.end as usize)).collect()
 }
 
 impl Row {
     fn from_summary(summary: DreamSummary) -> Row {
         let snippet = Highlighted::plain(summary.preview.clone());
-        Row { summary, snippet }
+        Row { summary, snippet, title_spans: Vec::new() }
     }
 
     fn from_hit(hit: SearchHit) -> Row {
-        let spans = hit.highlights.iter().map(|h| (h.start as usize, h.end as usize)).collect();
-        Row { summary: hit.dream, snippet: Highlighted { text: hit.snippet, spans } }
+        let snippet = Highlighted { spans: spans(&hit.highlights), text: hit.snippet };
+        Row { title_spans: spans(&hit.title_highlights), summary: hit.dream, snippet }
+    }
+}
+
+/// One page of rows as the worker answered it.
+struct LoadedPage {
+    total: usize,
+    /// Search only: more dreams match than the ranking holds.
+    capped: bool,
+    rows: Vec<Row>,
+}
+
+/// Asks for page `page` of the browse list (empty query) or of the search results.
+async fn load_page(backend: &dyn Backend, query: &str, filter: DreamFilter, page: usize) -> Result<LoadedPage, String> {
+    let offset = u32::try_from(page * PAGE_SIZE).unwrap_or(u32::MAX);
+    if query.is_empty() {
+        let answer = backend.list_dreams(offset, PAGE_SIZE as u32, filter).await.map_err(|e| e.to_string())?;
+        Ok(LoadedPage {
+            total: answer.total as usize,
+            capped: false,
+            rows: answer.items.into_iter().map(Row::from_summary).collect(),
+        })
+    } else {
+        let answer =
+            backend.search(query.to_string(), offset, PAGE_SIZE as u32, filter).await.map_err(|e| e.to_string())?;
+        Ok(LoadedPage {
+            total: answer.total as usize,
+            capped: answer.total_capped,
+            rows: answer.hits.into_iter().map(Row::from_hit).collect(),
+        })
     }
 }
 
@@ -61,6 +94,8 @@ pub struct ListState {
     pub query: RwSignal<String>,
     pub filters: RwSignal<Filters>,
     pub total: RwSignal<usize>,
+    /// The search matched more dreams than `total` (its ranking stops at a cap).
+    pub capped: RwSignal<bool>,
     /// Loaded pages of rows, by page number.
     pub pages: RwSignal<HashMap<usize, Vec<Row>>>,
     pub status: RwSignal<ListStatus>,
@@ -80,6 +115,7 @@ impl Default for ListState {
             query: RwSignal::new(String::new()),
             filters: RwSignal::new(Filters::default()),
             total: RwSignal::new(0),
+            capped: RwSignal::new(false),
             pages: RwSignal::new(HashMap::new()),
             status: RwSignal::new(ListStatus::Loading),
             selected: RwSignal::new(None),
@@ -132,58 +168,42 @@ impl ListState {
         let rows = if from_top { 0..1 } else { self.visible_untracked() };
         let backend = backend.get();
         spawn_local(async move {
-            let result = if query.is_empty() {
-                let mut pages = HashMap::new();
-                let mut total = 0;
-                let mut failure = None;
-                for page in pages_for(&rows, PAGE_SIZE).chain(if rows.is_empty() { 0..1 } else { 0..0 }) {
-                    let offset = (page * PAGE_SIZE) as u32;
-                    match backend.list_dreams(offset, PAGE_SIZE as u32, filter.clone()).await {
-                        Ok(answer) => {
-                            total = answer.total as usize;
-                            pages.insert(page, answer.items.into_iter().map(Row::from_summary).collect());
-                        }
-                        Err(error) => {
-                            failure = Some(error.to_string());
-                            break;
-                        }
+            let mut loaded = HashMap::new();
+            let mut total = 0;
+            let mut capped = false;
+            let mut failure = None;
+            for page in pages_for(&rows, PAGE_SIZE).chain(if rows.is_empty() { 0..1 } else { 0..0 }) {
+                match load_page(backend.as_ref(), &query, filter.clone(), page).await {
+                    Ok(answer) => {
+                        total = answer.total;
+                        capped = answer.capped;
+                        loaded.insert(page, answer.rows);
+                    }
+                    Err(error) => {
+                        failure = Some(error);
+                        break;
                     }
                 }
-                match failure {
-                    Some(error) => Err(error),
-                    None => Ok((total, pages)),
-                }
-            } else {
-                backend.search(query, SEARCH_LIMIT, filter).await.map_err(|e| e.to_string()).map(|hits| {
-                    let total = hits.len();
-                    let mut pages: HashMap<usize, Vec<Row>> = HashMap::new();
-                    for (index, hit) in hits.into_iter().enumerate() {
-                        pages.entry(index / PAGE_SIZE).or_default().push(Row::from_hit(hit));
-                    }
-                    (total, pages)
-                })
-            };
+            }
             if self.generation.get_value() != generation {
                 return;
             }
-            match result {
-                Ok((total, pages)) => {
+            match failure {
+                None => {
                     self.total.set(total);
-                    self.pages.set(pages);
+                    self.capped.set(capped);
+                    self.pages.set(loaded);
                     self.version.update(|v| *v += 1);
                     self.selected.update(|s| *s = s.filter(|i| *i < total));
                     self.status.set(ListStatus::Ready);
                 }
-                Err(error) => self.status.set(ListStatus::Failed(error)),
+                Some(error) => self.status.set(ListStatus::Failed(error)),
             }
         });
     }
 
-    /// Loads the browse-list pages the given rows need and nobody has asked for yet.
+    /// Loads the pages the given rows need and nobody has asked for yet.
     fn fetch_missing(self, backend: BackendHandle, rows: Range<usize>) {
-        if self.searching() {
-            return;
-        }
         let missing: Vec<usize> =
             self.pages.with(|pages| pages_for(&rows, PAGE_SIZE).filter(|p| !pages.contains_key(p)).collect());
         for page in missing {
@@ -194,10 +214,11 @@ impl ListState {
                 f.insert(page);
             });
             let generation = self.generation.get_value();
+            let query = self.query.get_untracked().trim().to_string();
             let filter = self.filters.get_untracked().to_dream_filter(browser::now());
             let backend = backend.get();
             spawn_local(async move {
-                let answer = backend.list_dreams((page * PAGE_SIZE) as u32, PAGE_SIZE as u32, filter).await;
+                let answer = load_page(backend.as_ref(), &query, filter, page).await;
                 if self.generation.get_value() != generation {
                     return;
                 }
@@ -206,12 +227,13 @@ impl ListState {
                 });
                 match answer {
                     Ok(answer) => {
-                        self.total.set(answer.total as usize);
+                        self.total.set(answer.total);
+                        self.capped.set(answer.capped);
                         self.pages.update(|pages| {
-                            pages.insert(page, answer.items.into_iter().map(Row::from_summary).collect());
+                            pages.insert(page, answer.rows);
                         });
                     }
-                    Err(error) => self.status.set(ListStatus::Failed(error.to_string())),
+                    Err(error) => self.status.set(ListStatus::Failed(error)),
                 }
             });
         }
@@ -344,8 +366,7 @@ fn RowView(index: usize, row: Option<Row>) -> impl IntoView {
         .into_any();
     };
     let summary = row.summary;
-    let query = app.list.query.get_untracked();
-    let title = highlighted(&summary.title, &word_spans(&summary.title, &query));
+    let title = highlighted(&summary.title, &row.title_spans);
     let snippet = highlighted(&row.snippet.text, &row.snippet.spans);
     let site = summary.site;
     let when = relative_time(summary.updated_at, browser::now());

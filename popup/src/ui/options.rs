@@ -308,9 +308,9 @@ fn DataSection() -> impl IntoView {
         delete_status.set("Deleting…".into());
         spawn_local(async move {
             match backend.delete_all().await {
-                Ok(()) => {
+                Ok(deleted) => {
                     confirmation.set(String::new());
-                    delete_status.set("Everything was deleted.".into());
+                    delete_status.set(format::deleted_everything(deleted.dreams, deleted.fragments));
                     load_stats();
                 }
                 Err(error) => delete_status.set(error.to_string()),

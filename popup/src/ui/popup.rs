@@ -15,7 +15,7 @@ use crate::browser;
 use crate::filters::{DateRange, Filters, option_value};
 use crate::format;
 use crate::ui::dream_view::DreamView;
-use crate::ui::list::{DreamList, ListState, ListStatus, SEARCH_LIMIT};
+use crate::ui::list::{DreamList, ListState, ListStatus};
 use crate::ui::shared::{ExportControl, site_label};
 
 /// How long the search waits after the last key before asking the worker.
@@ -429,11 +429,11 @@ fn StatusLine() -> impl IntoView {
             _ => {}
         }
         let line = if !query.is_empty() {
-            let more = if total as u32 >= SEARCH_LIMIT { " (the best shown)" } else { "" };
-            match total {
-                0 => format!("No results for “{query}”"),
-                1 => format!("1 result for “{query}”"),
-                n => format!("{} results for “{query}”{more}", format::count(n)),
+            match (total, list.capped.get()) {
+                (0, _) => format!("No results for “{query}”"),
+                (1, false) => format!("1 result for “{query}”"),
+                (n, false) => format!("{} results for “{query}”", format::count(n)),
+                (n, true) => format!("The best {} results for “{query}”", format::count(n)),
             }
         } else if total == 0 && list.filters.with(|f| f.active_count() > 0) {
             "No dreams match these filters".into()
@@ -608,6 +608,7 @@ mod tests {
             conversations_done: done,
             conversations_total: total,
             summary: None,
+            error: None,
         }
     }
 

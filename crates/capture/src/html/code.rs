@@ -189,9 +189,7 @@ fn normalize_label(label: &str) -> Option<String> {
 
 /// `language-x` / `lang-x` in the element's classes.
 fn class_language(tag: &HTMLTag<'_>) -> Option<String> {
-    if memchr::memmem::find(dom::class_bytes(tag), b"lang").is_none() {
-        return None;
-    }
+    memchr::memmem::find(dom::class_bytes(tag), b"lang")?;
     let classes = dom::class_attr(tag);
     classes.split_ascii_whitespace().find_map(|class| {
         class
@@ -204,9 +202,7 @@ fn class_language(tag: &HTMLTag<'_>) -> Option<String> {
 
 /// GitHub's `highlight-source-js` / `highlight-text-html-basic` wrapper classes.
 fn highlight_language(tag: &HTMLTag<'_>) -> Option<String> {
-    if memchr::memmem::find(dom::class_bytes(tag), b"highlight-").is_none() {
-        return None;
-    }
+    memchr::memmem::find(dom::class_bytes(tag), b"highlight-")?;
     let classes = dom::class_attr(tag);
     classes.split_ascii_whitespace().find_map(|class| {
         let rest = class

@@ -540,7 +540,16 @@ impl<'p, 'a> Converter<'p, 'a> {
         if content.is_empty() {
             return;
         }
-        let delimiter = "`".repeat(backtick_delimiter_len(&content));
+        self.write_code_span(&content);
+        if raw.ends_with(collapsible) {
+            self.writer.space();
+        }
+    }
+
+    /// `` `content` `` with a delimiter longer than any backtick run inside, padded when
+    /// the content starts or ends with a backtick.
+    fn write_code_span(&mut self, content: &str) {
+        let delimiter = "`".repeat(backtick_delimiter_len(content));
         let pad = if content.starts_with('`') || content.ends_with('`') {
             " "
         } else {
@@ -550,12 +559,9 @@ impl<'p, 'a> Converter<'p, 'a> {
         let out = &mut self.writer.out;
         out.push_str(&delimiter);
         out.push_str(pad);
-        out.push_str(&content);
+        out.push_str(content);
         out.push_str(pad);
         out.push_str(&delimiter);
-        if raw.ends_with(collapsible) {
-            self.writer.space();
-        }
     }
 
     /// KaTeX or MathML with its TeX source: `$tex$`, or a `$$` block for display math.
@@ -609,14 +615,7 @@ impl<'p, 'a> Converter<'p, 'a> {
             let text = dom::text_content(self.parser, handle);
             let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
             if !flat.is_empty() {
-                let delimiter = "`".repeat(backtick_delimiter_len(&flat));
-                let pad = if flat.starts_with('`') || flat.ends_with('`') {
-                    " "
-                } else {
-                    ""
-                };
-                self.writer
-                    .write(&format!("{delimiter}{pad}{flat}{pad}{delimiter}"));
+                self.write_code_span(&flat);
             }
             return;
         }

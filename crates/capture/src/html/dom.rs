@@ -387,7 +387,7 @@ pub(crate) fn kind_of(name: &[u8]) -> Kind {
 
 /// The text a reader sees in `handle`: entities decoded, whitespace kept as written, `<br>`
 /// and block boundaries as line breaks; scripts, styles, templates, SVG, buttons and
-/// textareas left out (see [`Kind::Drop`] in the source). Meant for plain-text bodies (e.g. a user's message shown with
+/// textareas left out. Meant for plain-text bodies (e.g. a user's message shown with
 /// `white-space: pre-wrap`).
 pub fn text_content(parser: &Parser<'_>, handle: NodeHandle) -> String {
     let mut out = String::new();

@@ -174,11 +174,10 @@ pub(crate) fn push_title(out: &mut String, title: &str) {
 /// `data:`); browsers ignore tabs and newlines inside the scheme, so this does too.
 pub(crate) fn is_unsafe_url(url: &str) -> bool {
     let mut scheme = [0u8; 11];
-    let mut len = 0;
-    for byte in url
+    let letters = url
         .bytes()
-        .filter(|b| !b.is_ascii_whitespace() && !b.is_ascii_control())
-    {
+        .filter(|b| !b.is_ascii_whitespace() && !b.is_ascii_control());
+    for (len, byte) in letters.enumerate() {
         if byte == b':' {
             let scheme = scheme.get(..len).unwrap_or(&[]);
             return matches!(scheme, b"javascript" | b"vbscript" | b"data");
@@ -187,7 +186,6 @@ pub(crate) fn is_unsafe_url(url: &str) -> bool {
             return false;
         };
         *slot = byte.to_ascii_lowercase();
-        len += 1;
     }
     false
 }

@@ -778,17 +778,19 @@ impl<'a> Repairer<'a> {
         let end = name_end + gt + 1;
         let name = bytes.get(name_start..name_end).unwrap_or(&[]);
         // The usual case: `</name>` closing the innermost element, spelled the same.
-        if gt == 0 {
-            if let Some(open) = self.stack.last() {
-                if bytes.get(open.name_start..open.name_end) == Some(name) {
-                    let group = open.group;
-                    self.stack.pop();
-                    if let Some(slot) = self.open_counts.slot(group) {
-                        *slot = slot.saturating_sub(1);
-                    }
-                    return end;
-                }
+        let closes_innermost = self
+            .stack
+            .last()
+            .is_some_and(|open| bytes.get(open.name_start..open.name_end) == Some(name));
+        if gt == 0 && closes_innermost {
+            let slot = self
+                .stack
+                .pop()
+                .and_then(|open| self.open_counts.slot(open.group));
+            if let Some(slot) = slot {
+                *slot = slot.saturating_sub(1);
             }
+            return end;
         }
         let group = classify(name).group;
         let table_part = matches!(

@@ -150,10 +150,12 @@ fn matches_ancestors(
 
 impl Compound {
     fn matches(&self, tag: &HTMLTag<'_>) -> bool {
-        if let Some(name) = &self.tag {
-            if !dom::is_tag(tag, name) {
-                return false;
-            }
+        if self
+            .tag
+            .as_ref()
+            .is_some_and(|name| !dom::is_tag(tag, name))
+        {
+            return false;
         }
         if let Some(id) = &self.id {
             let actual = tag

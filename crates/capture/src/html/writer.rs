@@ -237,8 +237,7 @@ impl Writer {
                     i + escape::push_line_start(&mut self.out, text.get(i..word_end).unwrap_or(""));
             }
             // Words and single spaces between them, escaping as we go.
-            loop {
-                let Some(&byte) = bytes.get(i) else { break };
+            while let Some(&byte) = bytes.get(i) {
                 if escape::is_special(byte) {
                     if escape::needs_escape(bytes, i) {
                         self.out.push_str(text.get(copied..i).unwrap_or(""));

@@ -126,7 +126,9 @@ pub fn rejection(outcome: &OperationOutcome, dream_id: &str) -> Option<ApiError>
     Some(match reason {
         RejectReason::InvalidOperation => ApiError::invalid(message.clone()),
         RejectReason::UnknownDream => ApiError::dream_not_found(dream_id),
-        RejectReason::DreamDeleted => ApiError::new(StatusCode::NOT_FOUND, "dream_deleted", message.clone()),
+        RejectReason::DreamDeleted => {
+            ApiError::new(StatusCode::NOT_FOUND, "dream_deleted", message.clone())
+        }
         RejectReason::UnknownRevision => {
             ApiError::new(StatusCode::CONFLICT, "unknown_revision", message.clone())
                 .with_field("base_revision")

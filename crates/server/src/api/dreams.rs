@@ -78,7 +78,13 @@ pub async fn capture(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let bytes = read_json_body(&headers, body, state.config.max_capture_bytes, "the capture").await?;
+    let bytes = read_json_body(
+        &headers,
+        body,
+        state.config.max_capture_bytes,
+        "the capture",
+    )
+    .await?;
     let conversation: Conversation = parse_json(&bytes, "the conversation")?;
     validate_conversation(&conversation)?;
     let key = idempotency_key(&headers)?;
@@ -124,7 +130,10 @@ fn parse_date_bound(name: &str, value: &str, end_of_day: bool) -> Result<Timesta
         return Ok(instant.with_timezone(&Utc));
     }
     let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
-        bad_parameter(name, format!("{value:?} is not a date (YYYY-MM-DD) or an RFC 3339 time"))
+        bad_parameter(
+            name,
+            format!("{value:?} is not a date (YYYY-MM-DD) or an RFC 3339 time"),
+        )
     })?;
     let time = if end_of_day {
         date.and_hms_milli_opt(23, 59, 59, 999)
@@ -181,12 +190,18 @@ fn parse_list_request(raw: Option<&str>) -> Result<ListRequest, ApiError> {
             .ok()
             .filter(|limit| (1..=MAX_PAGE_SIZE).contains(limit))
             .ok_or_else(|| {
-                bad_parameter("limit", format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"))
+                bad_parameter(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
+                )
             })?;
     }
     if let Some(cursor) = single_parameter(&pairs, "cursor")? {
         request.offset = cursor.parse::<usize>().map_err(|_| {
-            bad_parameter("cursor", "is not a cursor this endpoint returned (`next_cursor`)")
+            bad_parameter(
+                "cursor",
+                "is not a cursor this endpoint returned (`next_cursor`)",
+            )
         })?;
     }
     Ok(request)
@@ -306,10 +321,18 @@ pub async fn patch_dream(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let bytes = read_json_body(&headers, body, state.config.max_small_body_bytes, "the edit").await?;
+    let bytes = read_json_body(
+        &headers,
+        body,
+        state.config.max_small_body_bytes,
+        "the edit",
+    )
+    .await?;
     let request: PatchRequest = parse_json(&bytes, "the edit")?;
     if request.tags.is_none() && request.notes.is_none() {
-        return Err(ApiError::invalid("the edit changes nothing: give `tags`, `notes` or both"));
+        return Err(ApiError::invalid(
+            "the edit changes nothing: give `tags`, `notes` or both",
+        ));
     }
     let key = idempotency_key(&headers)?;
     let mut changes = Vec::new();
@@ -340,7 +363,10 @@ pub async fn patch_dream(
         fields.push("notes");
     }
     // An unknown id must not leave traces (tombstones, op ids): check before applying.
-    if current_state(&state, identity.user_id, &id).await?.is_none() {
+    if current_state(&state, identity.user_id, &id)
+        .await?
+        .is_none()
+    {
         return Err(ApiError::dream_not_found(&id));
     }
     let applied = apply_changes(&state, &identity, changes, key.as_deref()).await?;
@@ -354,7 +380,9 @@ pub async fn patch_dream(
     let revision = current_state(&state, identity.user_id, &id)
         .await?
         .map_or(0, |state| state.revision);
-    Ok(Json(json!({"id": id, "revision": revision, "outcomes": outcomes})))
+    Ok(Json(
+        json!({"id": id, "revision": revision, "outcomes": outcomes}),
+    ))
 }
 
 /// `DELETE /api/v1/dreams/{id}[?base_revision=N]`: leaves a tombstone (devices delete
@@ -420,7 +448,10 @@ mod tests {
         assert_eq!(request.query.as_deref(), Some("tokio"));
         assert_eq!(request.site, Some(Site::Claude));
         assert_eq!(request.tags, ["rust", "async", "web"]);
-        assert_eq!(request.since.unwrap().to_rfc3339(), "2026-01-02T00:00:00+00:00");
+        assert_eq!(
+            request.since.unwrap().to_rfc3339(),
+            "2026-01-02T00:00:00+00:00"
+        );
         assert_eq!((request.limit, request.offset), (10, 20));
 
         for (query, field) in [
@@ -440,7 +471,12 @@ mod tests {
 
     #[test]
     fn tags_are_trimmed_and_deduplicated() {
-        let tags = normalise_tags(vec![" Rust ".into(), "".into(), "rust".into(), "wasm".into()]);
+        let tags = normalise_tags(vec![
+            " Rust ".into(),
+            "".into(),
+            "rust".into(),
+            "wasm".into(),
+        ]);
         assert_eq!(tags.unwrap(), ["Rust", "wasm"]);
         let error = normalise_tags(vec!["x".repeat(MAX_TAG_BYTES + 1)]).unwrap_err();
         assert_eq!(error.field.as_deref(), Some("tags[0]"));

@@ -52,7 +52,12 @@ fn callback_path(dream_id: &str) -> String {
 }
 
 /// Sends the project to the orchestrator; `Err` says why it was not accepted.
-async fn forward(state: &AppState, url: &str, project: &Project, dream: &Dream) -> Result<(), String> {
+async fn forward(
+    state: &AppState,
+    url: &str,
+    project: &Project,
+    dream: &Dream,
+) -> Result<(), String> {
     let path = callback_path(&project.dream_id);
     let request = ImplementRequest {
         kind: "implement_requested",
@@ -76,8 +81,12 @@ async fn forward(state: &AppState, url: &str, project: &Project, dream: &Dream) 
     match builder.send().await {
         Ok(response) if response.status().is_success() => Ok(()),
         Ok(response) => Err(format!("the orchestrator answered {}", response.status())),
-        Err(error) if error.is_timeout() => Err("the orchestrator did not answer in time".to_string()),
-        Err(error) if error.is_connect() => Err("the orchestrator could not be reached".to_string()),
+        Err(error) if error.is_timeout() => {
+            Err("the orchestrator did not answer in time".to_string())
+        }
+        Err(error) if error.is_connect() => {
+            Err("the orchestrator could not be reached".to_string())
+        }
         Err(error) => Err(format!("the request to the orchestrator failed: {error}")),
     }
 }
@@ -123,7 +132,11 @@ pub async fn implement(
         let mut pooled = state.db.acquire().await?;
         projects::projects_for_dream(&mut pooled.conn(), user, &id).await?
     };
-    if let Some(active) = existing.into_iter().rev().find(|project| project.status.is_active()) {
+    if let Some(active) = existing
+        .into_iter()
+        .rev()
+        .find(|project| project.status.is_active())
+    {
         return Ok((StatusCode::OK, Json(active)));
     }
     let now = Utc::now();
@@ -212,7 +225,13 @@ pub async fn report(
             "the `X-Orchestrator-Secret` header is missing or wrong",
         ));
     }
-    let bytes = read_json_body(&headers, body, state.config.max_small_body_bytes, "the report").await?;
+    let bytes = read_json_body(
+        &headers,
+        body,
+        state.config.max_small_body_bytes,
+        "the report",
+    )
+    .await?;
     let report: Report = parse_json(&bytes, "the report")?;
     if report.progress.is_some_and(|progress| progress > 100) {
         return Err(ApiError::invalid("`progress` must be 0 to 100").with_field("progress"));

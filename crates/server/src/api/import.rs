@@ -62,8 +62,10 @@ fn read_entries(value: Value, report: &mut ImportReport) -> Result<Vec<Entry>, A
             match dreams {
                 Value::Array(items) => (items, true),
                 _ => {
-                    return Err(ApiError::invalid("the library export has no `dreams` array")
-                        .with_field("dreams"));
+                    return Err(
+                        ApiError::invalid("the library export has no `dreams` array")
+                            .with_field("dreams"),
+                    );
                 }
             }
         }
@@ -91,9 +93,8 @@ fn read_entries(value: Value, report: &mut ImportReport) -> Result<Vec<Entry>, A
         };
         // A dream has a `conversation`; a conversation has `messages` directly.
         let parsed = if from_library || item.get("conversation").is_some() {
-            serde_path_to_error::deserialize::<_, Dream>(item).map_err(|error| {
-                json_error_from_value(error, index)
-            })
+            serde_path_to_error::deserialize::<_, Dream>(item)
+                .map_err(|error| json_error_from_value(error, index))
         } else {
             serde_path_to_error::deserialize::<_, Conversation>(item)
                 .map(|conversation| Dream::captured(conversation, now))
@@ -120,7 +121,10 @@ fn read_entries(value: Value, report: &mut ImportReport) -> Result<Vec<Entry>, A
     Ok(entries)
 }
 
-fn json_error_from_value(error: serde_path_to_error::Error<serde_json::Error>, index: usize) -> String {
+fn json_error_from_value(
+    error: serde_path_to_error::Error<serde_json::Error>,
+    index: usize,
+) -> String {
     json_error(error, &format!("entry {index}")).message
 }
 

@@ -35,7 +35,11 @@ pub async fn ready(State(state): State<SharedState>) -> Result<Json<serde_json::
 }
 
 pub async fn metrics(State(state): State<SharedState>) -> Response {
-    ([(header::CONTENT_TYPE, CONTENT_TYPE)], state.metrics.render()).into_response()
+    (
+        [(header::CONTENT_TYPE, CONTENT_TYPE)],
+        state.metrics.render(),
+    )
+        .into_response()
 }
 
 pub async fn not_found() -> ApiError {

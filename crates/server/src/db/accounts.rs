@@ -83,9 +83,11 @@ pub async fn find_user(c: &mut Conn<'_>, name: &str) -> Result<Option<User>, Sto
 }
 
 pub async fn user_ids(c: &mut Conn<'_>) -> Result<Vec<i64>, StoreError> {
-    Ok(on_conn!(c, c => sqlx::query_scalar("SELECT id FROM users ORDER BY id")
+    Ok(
+        on_conn!(c, c => sqlx::query_scalar("SELECT id FROM users ORDER BY id")
         .fetch_all(&mut **c)
-        .await?))
+        .await?),
+    )
 }
 
 pub async fn list_users(c: &mut Conn<'_>) -> Result<Vec<UserSummary>, StoreError> {
@@ -222,7 +224,11 @@ pub async fn revoke_token_hash(
     Ok(id)
 }
 
-pub async fn revoke_all_devices(c: &mut Conn<'_>, user_id: i64, now: i64) -> Result<u64, StoreError> {
+pub async fn revoke_all_devices(
+    c: &mut Conn<'_>,
+    user_id: i64,
+    now: i64,
+) -> Result<u64, StoreError> {
     Ok(on_conn!(c, c => sqlx::query(
         "UPDATE devices SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL"
     )

@@ -32,7 +32,8 @@ pub async fn dream_state(
     .bind(dream_id)
     .fetch_optional(&mut **c)
     .await?);
-    text.map(|text| parse_json("dream state", &text)).transpose()
+    text.map(|text| parse_json("dream state", &text))
+        .transpose()
 }
 
 /// Every live dream of the user (for building the search index).

@@ -91,8 +91,8 @@ pub enum PooledConn {
 impl PooledConn {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            PooledConn::Sqlite(c) => Conn::Sqlite(&mut **c),
-            PooledConn::Postgres(c) => Conn::Postgres(&mut **c),
+            PooledConn::Sqlite(c) => Conn::Sqlite(c),
+            PooledConn::Postgres(c) => Conn::Postgres(c),
         }
     }
 }
@@ -124,8 +124,8 @@ pub struct Committed {
 impl WriteTx {
     pub fn conn(&mut self) -> Conn<'_> {
         match &mut self.inner {
-            TxInner::Sqlite(tx) => Conn::Sqlite(&mut **tx),
-            TxInner::Postgres(tx) => Conn::Postgres(&mut **tx),
+            TxInner::Sqlite(tx) => Conn::Sqlite(tx),
+            TxInner::Postgres(tx) => Conn::Postgres(tx),
         }
     }
 
@@ -330,7 +330,10 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
     serde_json::from_str(text).map_err(|source| StoreError::CorruptJson { what, source })
 }
 
-pub(crate) fn to_json<T: serde::Serialize>(what: &'static str, value: &T) -> Result<String, StoreError> {
+pub(crate) fn to_json<T: serde::Serialize>(
+    what: &'static str,
+    value: &T,
+) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|source| StoreError::CorruptJson { what, source })
 }
 

@@ -61,7 +61,11 @@ pub struct Project {
     pub result: Option<serde_json::Value>,
 }
 
-pub async fn insert_project(c: &mut Conn<'_>, user: i64, project: &Project) -> Result<(), StoreError> {
+pub async fn insert_project(
+    c: &mut Conn<'_>,
+    user: i64,
+    project: &Project,
+) -> Result<(), StoreError> {
     let json = to_json("project", project)?;
     let at = project.updated_at.timestamp_millis();
     on_conn!(c, c => sqlx::query(
@@ -80,7 +84,11 @@ pub async fn insert_project(c: &mut Conn<'_>, user: i64, project: &Project) -> R
     Ok(())
 }
 
-pub async fn update_project(c: &mut Conn<'_>, user: i64, project: &Project) -> Result<(), StoreError> {
+pub async fn update_project(
+    c: &mut Conn<'_>,
+    user: i64,
+    project: &Project,
+) -> Result<(), StoreError> {
     let json = to_json("project", project)?;
     on_conn!(c, c => sqlx::query(
         "UPDATE projects SET status = $3, project = $4, updated_at = $5
@@ -111,7 +119,10 @@ pub async fn projects_for_dream(
     .bind(dream_id)
     .fetch_all(&mut **c)
     .await?);
-    texts.iter().map(|text| parse_json("project", text)).collect()
+    texts
+        .iter()
+        .map(|text| parse_json("project", text))
+        .collect()
 }
 
 /// A project by id with its owner, for the orchestrator's report (which carries no user).

@@ -1,7 +1,5 @@
 //! The sync crate's [`ServerStore`] on the SQL database.
 
-use std::future::Future;
-
 use dreamcatcher_sync::server::{OperationCommit, ServerStore, StoredDreamState, UserId};
 use dreamcatcher_sync::{Cursor, OpId, SequencedEvent, ServerEvent};
 use tokio::sync::Mutex;
@@ -86,83 +84,66 @@ impl<'a> SyncStore<'a> {
 impl ServerStore for SyncStore<'_> {
     type Error = StoreError;
 
-    fn is_recorded(
-        &self,
-        user: &UserId,
-        op_id: &OpId,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        async move {
-            self.in_tx(user, async |tx, key| {
-                dreams::is_recorded(&mut tx.conn(), key, op_id.as_str()).await
-            })
-            .await
-        }
+    async fn is_recorded(&self, user: &UserId, op_id: &OpId) -> Result<bool, StoreError> {
+        self.in_tx(user, async |tx, key| {
+            dreams::is_recorded(&mut tx.conn(), key, op_id.as_str()).await
+        })
+        .await
     }
 
-    fn dream_state(
+    async fn dream_state(
         &self,
         user: &UserId,
         dream_id: &str,
-    ) -> impl Future<Output = Result<Option<StoredDreamState>, StoreError>> + Send {
-        async move {
-            self.in_tx(user, async |tx, key| {
-                dreams::dream_state(&mut tx.conn(), key, dream_id).await
-            })
-            .await
-        }
+    ) -> Result<Option<StoredDreamState>, StoreError> {
+        self.in_tx(user, async |tx, key| {
+            dreams::dream_state(&mut tx.conn(), key, dream_id).await
+        })
+        .await
     }
 
-    fn commit_operation(
+    async fn commit_operation(
         &self,
         user: &UserId,
         commit: OperationCommit,
-    ) -> impl Future<Output = Result<Vec<SequencedEvent>, StoreError>> + Send {
-        async move {
-            self.in_tx(user, async |tx, key| {
-                let events =
-                    dreams::commit_operation(&mut tx.conn(), key, &commit, now_millis()).await?;
-                tx.record_events(key, events.len());
-                Ok(events)
-            })
-            .await
-        }
+    ) -> Result<Vec<SequencedEvent>, StoreError> {
+        self.in_tx(user, async |tx, key| {
+            let events =
+                dreams::commit_operation(&mut tx.conn(), key, &commit, now_millis()).await?;
+            tx.record_events(key, events.len());
+            Ok(events)
+        })
+        .await
     }
 
-    fn append_events(
+    async fn append_events(
         &self,
         user: &UserId,
         events: Vec<ServerEvent>,
-    ) -> impl Future<Output = Result<Vec<SequencedEvent>, StoreError>> + Send {
-        async move {
-            self.in_tx(user, async |tx, key| {
-                let sequenced =
-                    dreams::append_events(&mut tx.conn(), key, &events, now_millis()).await?;
-                tx.record_events(key, sequenced.len());
-                Ok(sequenced)
-            })
-            .await
-        }
+    ) -> Result<Vec<SequencedEvent>, StoreError> {
+        self.in_tx(user, async |tx, key| {
+            let sequenced =
+                dreams::append_events(&mut tx.conn(), key, &events, now_millis()).await?;
+            tx.record_events(key, sequenced.len());
+            Ok(sequenced)
+        })
+        .await
     }
 
-    fn events_after(
+    async fn events_after(
         &self,
         user: &UserId,
         after: Cursor,
         limit: usize,
-    ) -> impl Future<Output = Result<Vec<SequencedEvent>, StoreError>> + Send {
-        async move {
-            self.read(user, async |c, key| dreams::events_after(c, key, after, limit).await)
-                .await
-        }
+    ) -> Result<Vec<SequencedEvent>, StoreError> {
+        self.read(user, async |c, key| {
+            dreams::events_after(c, key, after, limit).await
+        })
+        .await
     }
 
-    fn latest_cursor(
-        &self,
-        user: &UserId,
-    ) -> impl Future<Output = Result<Cursor, StoreError>> + Send {
-        async move {
-            self.read(user, async |c, key| dreams::latest_cursor(c, key).await)
-                .await
-        }
+    async fn latest_cursor(&self, user: &UserId) -> Result<Cursor, StoreError> {
+        self.read(user, async |c, key| dreams::latest_cursor(c, key).await)
+            .await
     }
 }

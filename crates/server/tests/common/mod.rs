@@ -84,8 +84,13 @@ fn with_database(url: &str, name: &str) -> String {
 
 impl PostgresDatabase {
     async fn create(admin_url: &str) -> Self {
-        let name = format!("dc_test_{}", accounts::hex(&accounts::random_bytes::<6>().unwrap()));
-        let mut admin = sqlx::PgConnection::connect(admin_url).await.expect("connect to DATABASE_URL_TEST");
+        let name = format!(
+            "dc_test_{}",
+            accounts::hex(&accounts::random_bytes::<6>().unwrap())
+        );
+        let mut admin = sqlx::PgConnection::connect(admin_url)
+            .await
+            .expect("connect to DATABASE_URL_TEST");
         sqlx::query(&format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
             .await
@@ -100,9 +105,12 @@ impl PostgresDatabase {
 
     async fn drop_database(&self) {
         if let Ok(mut admin) = sqlx::PgConnection::connect(&self.admin_url).await {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
-                .execute(&mut admin)
-                .await;
+            let _ = sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut admin)
+            .await;
             admin.close().await.ok();
         }
     }
@@ -139,12 +147,17 @@ impl TestServer {
                     return None;
                 };
                 let database = PostgresDatabase::create(&admin_url).await;
-                (DatabaseLocation::Postgres(database.url.clone()), Some(database))
+                (
+                    DatabaseLocation::Postgres(database.url.clone()),
+                    Some(database),
+                )
             }
         };
         let mut config = test_config(location.clone());
         adjust(&mut config);
-        let server = dreamcatcher_server::start(config).await.expect("server starts");
+        let server = dreamcatcher_server::start(config)
+            .await
+            .expect("server starts");
         Some(TestServer {
             base: format!("http://{}", server.addr),
             server,
@@ -159,7 +172,9 @@ impl TestServer {
     pub async fn start_sibling(&self, adjust: impl FnOnce(&mut ServerConfig)) -> RunningServer {
         let mut config = test_config(self.location.clone());
         adjust(&mut config);
-        dreamcatcher_server::start(config).await.expect("sibling starts")
+        dreamcatcher_server::start(config)
+            .await
+            .expect("sibling starts")
     }
 
     pub async fn stop(self) {
@@ -181,15 +196,30 @@ impl TestServer {
     pub async fn user_token(&self, name: &str) -> String {
         let db = &self.server.state.db;
         accounts::add_user(db, name).await.expect("user added");
-        accounts::create_token(db, name, "test device").await.expect("token").token
+        accounts::create_token(db, name, "test device")
+            .await
+            .expect("token")
+            .token
     }
 
     pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
-        let response = self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        let response = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
         read(response).await
     }
 
-    pub async fn send_json(&self, method: reqwest::Method, token: &str, path: &str, body: &Value) -> (u16, Value) {
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: &Value,
+    ) -> (u16, Value) {
         let response = self
             .client
             .request(method, self.url(path))
@@ -202,20 +232,29 @@ impl TestServer {
     }
 
     pub async fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
-        self.send_json(reqwest::Method::POST, token, path, body).await
+        self.send_json(reqwest::Method::POST, token, path, body)
+            .await
     }
 
     pub async fn patch(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
-        self.send_json(reqwest::Method::PATCH, token, path, body).await
+        self.send_json(reqwest::Method::PATCH, token, path, body)
+            .await
     }
 
     pub async fn delete(&self, token: &str, path: &str) -> (u16, Value) {
-        let response = self.client.delete(self.url(path)).bearer_auth(token).send().await.unwrap();
+        let response = self
+            .client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
         read(response).await
     }
 
     pub async fn capture(&self, token: &str, conversation: &Value) -> (u16, Value) {
-        self.post(token, "/api/v1/conversations/capture", conversation).await
+        self.post(token, "/api/v1/conversations/capture", conversation)
+            .await
     }
 }
 
@@ -232,13 +271,16 @@ pub fn assert_error(response: &(u16, Value), status: u16, code: &str) {
     assert_eq!(response.0, status, "{}", response.1);
     assert_eq!(response.1["error"]["code"], code, "{}", response.1);
     assert!(
-        response.1["error"]["message"].as_str().is_some_and(|message| !message.is_empty()),
+        response.1["error"]["message"]
+            .as_str()
+            .is_some_and(|message| !message.is_empty()),
         "an error says what is wrong: {}",
         response.1
     );
 }
 
-type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Stream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A WebSocket client speaking the sync protocol.
 pub struct WsClient {
@@ -253,12 +295,17 @@ impl WsClient {
                 .headers_mut()
                 .insert("authorization", format!("Bearer {token}").parse().unwrap());
         }
-        let (stream, _) = tokio_tungstenite::connect_async(request).await.expect("WebSocket connects");
+        let (stream, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("WebSocket connects");
         WsClient { stream }
     }
 
     pub async fn send_text(&mut self, text: impl Into<String>) {
-        self.stream.send(Message::text(text.into())).await.expect("send");
+        self.stream
+            .send(Message::text(text.into()))
+            .await
+            .expect("send");
     }
 
     pub async fn send(&mut self, message: &ClientMessage) {
@@ -267,7 +314,9 @@ impl WsClient {
 
     /// The next protocol message (pings and pongs of the transport skipped).
     pub async fn recv(&mut self) -> ServerMessage {
-        self.try_recv(Duration::from_secs(10)).await.expect("a message within 10 s")
+        self.try_recv(Duration::from_secs(10))
+            .await
+            .expect("a message within 10 s")
     }
 
     /// The next protocol message within `wait`; `None` if none came, or the connection
@@ -275,10 +324,15 @@ impl WsClient {
     pub async fn try_recv(&mut self, wait: Duration) -> Option<ServerMessage> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let frame = tokio::time::timeout_at(deadline, self.stream.next()).await.ok()??;
+            let frame = tokio::time::timeout_at(deadline, self.stream.next())
+                .await
+                .ok()??;
             match frame.ok()? {
                 Message::Text(text) => {
-                    return Some(ServerMessage::parse(text.as_str()).expect("the service sends valid messages"));
+                    return Some(
+                        ServerMessage::parse(text.as_str())
+                            .expect("the service sends valid messages"),
+                    );
                 }
                 Message::Close(_) => return None,
                 _ => continue,

@@ -3,6 +3,11 @@
 //! Korean, plus a fixed query set with the document each query is meant to find.
 //!
 //! Shared by `benches/search.rs` and `examples/measure.rs`. Invented text only.
+//!
+//! Code blocks are functions with a fresh name, a few local names drawn (skewed towards the
+//! common ones) from a pool of 30,000 compound identifiers, library calls from a pool of
+//! 4,000, paths and comments; prose mixes common English, technical words and 40,000
+//! invented words. A third of the dreams are Chinese, Japanese or Korean.
 #![allow(dead_code)]
 
 use chrono::TimeZone;
@@ -312,6 +317,16 @@ pub struct Corpus {
     pub fragment_bytes: usize,
 }
 
+impl Corpus {
+    /// The language of the code block a query targets.
+    pub fn language_of(&self, query: &Query) -> Option<&str> {
+        let dream = self.dreams.iter().find(|d| d.id() == query.dream_id)?;
+        let Some(FragmentRef::Code { message, block }) = query.fragment else { return None };
+        let message = dream.conversation.messages.get(message as usize)?;
+        Some(message.fragments.code_blocks.get(block as usize)?.language.as_str())
+    }
+}
+
 pub fn now() -> Timestamp {
     chrono::Utc.timestamp_opt(1_780_000_000, 0).unwrap()
 }
@@ -371,8 +386,25 @@ pub fn generate(fragments: usize, queries_per_kind: usize, seed: u64) -> Corpus 
     Corpus { dreams, queries, fragments: made, fragment_bytes }
 }
 
-fn words_of(code: &str) -> Vec<&str> {
-    code.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| w.len() >= 4).collect()
+/// Lowercased alphanumeric runs, the way a person would type a word they saw (identifiers
+/// are split at `_`, `.` and case changes).
+fn typed_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    for run in text.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let mut current = String::new();
+        let mut previous_lower = false;
+        for c in run.chars() {
+            if c.is_ascii_uppercase() && previous_lower && !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+            current.push(c.to_ascii_lowercase());
+        }
+        if !current.is_empty() {
+            words.push(current);
+        }
+    }
+    words
 }
 
 fn is_cjk(c: char) -> bool {
@@ -406,93 +438,164 @@ fn swap_case_style(identifier: &str) -> String {
     }
 }
 
-fn make_queries(rng: &mut Rng, dreams: &[Dream], scripts: &[Script], per_kind: usize) -> Vec<Query> {
-    // How many code blocks use each word: queries are made of the target's rarer words, as a
-    // person recalls what was distinctive about a snippet.
-    let mut frequency: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for dream in dreams {
-        for message in &dream.conversation.messages {
-            for block in &message.fragments.code_blocks {
-                let mut seen: Vec<&str> = words_of(&block.code);
-                seen.sort_unstable();
-                seen.dedup();
-                for word in seen {
-                    *frequency.entry(word).or_default() += 1;
+/// The searchable text of every document the index will hold (each code block, and each
+/// dream's title and prose), for checking that a query matches only its target.
+struct Documents<'a> {
+    texts: Vec<String>,
+    /// Code block documents: (dream index, message index) → document number.
+    blocks: std::collections::HashMap<(usize, usize), usize>,
+    _dreams: std::marker::PhantomData<&'a Dream>,
+}
+
+impl<'a> Documents<'a> {
+    fn new(dreams: &'a [Dream]) -> Documents<'a> {
+        let mut texts = Vec::new();
+        let mut blocks = std::collections::HashMap::new();
+        for (d, dream) in dreams.iter().enumerate() {
+            let mut prose = dream.conversation.title.clone();
+            for (m, message) in dream.conversation.messages.iter().enumerate() {
+                prose.push('\n');
+                prose.push_str(message.markdown.split("```").next().unwrap_or(""));
+                if let Some(block) = message.fragments.code_blocks.first() {
+                    blocks.insert((d, m), texts.len());
+                    texts.push(block.code.clone());
+                }
+            }
+            texts.push(prose);
+        }
+        Documents { texts, blocks, _dreams: std::marker::PhantomData }
+    }
+}
+
+/// Which documents contain each typed word.
+fn word_postings(documents: &Documents<'_>) -> std::collections::BTreeMap<String, Vec<u32>> {
+    let mut map: std::collections::BTreeMap<String, Vec<u32>> = std::collections::BTreeMap::new();
+    for (number, text) in documents.texts.iter().enumerate() {
+        for word in typed_words(text) {
+            let list = map.entry(word).or_default();
+            if list.last() != Some(&(number as u32)) {
+                list.push(number as u32);
+            }
+        }
+    }
+    map
+}
+
+fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
+    a.iter().filter(|x| b.binary_search(x).is_ok()).copied().collect()
+}
+
+/// Queries that exactly one document answers fully: every word (or the prefix, or the CJK
+/// characters in a row) occurs in the target and in no other document together, so "answered"
+/// measures whether ranking puts that document in the top 10.
+fn make_queries(rng: &mut Rng, dreams: &[Dream], _scripts: &[Script], per_kind: usize) -> Vec<Query> {
+    let documents = Documents::new(dreams);
+    let words = word_postings(&documents);
+    let mut cjk_runs: std::collections::HashMap<String, (u32, usize)> = std::collections::HashMap::new();
+    for (number, text) in documents.texts.iter().enumerate() {
+        let chars: Vec<char> = text.chars().collect();
+        for length in [3, 4] {
+            let mut seen = std::collections::HashSet::new();
+            for window in chars.windows(length).filter(|w| w.iter().all(|&c| is_cjk(c))) {
+                let run: String = window.iter().collect();
+                if seen.insert(run.clone()) {
+                    let entry = cjk_runs.entry(run).or_insert((0, number));
+                    entry.0 += 1;
                 }
             }
         }
     }
+    let mut block_list: Vec<(&(usize, usize), &usize)> = documents.blocks.iter().collect();
+    block_list.sort_unstable();
+
     let mut queries = Vec::new();
     for kind in QUERY_KINDS {
         let mut made = 0;
         let mut attempts = 0;
-        while made < per_kind && attempts < per_kind * 100 {
+        while made < per_kind && attempts < per_kind * 200 {
             attempts += 1;
-            let dream_index = rng.below(dreams.len());
-            let dream = &dreams[dream_index];
-            let cjk_dream = scripts[dream_index] != Script::English;
-            if (kind == QueryKind::Cjk) != cjk_dream && kind == QueryKind::Cjk {
-                continue;
-            }
-            let messages = &dream.conversation.messages;
-            let message_index = 1 + rng.below(messages.len() - 1);
-            let Some(block) = messages[message_index].fragments.code_blocks.first() else { continue };
-            let fragment = Some(FragmentRef::Code { message: message_index as u32, block: 0 });
+            let &(&(dream_index, message_index), &number) = rng.pick(&block_list);
+            let target = number as u32;
+            let code = &documents.texts[number];
+            let own: Vec<String> = {
+                let mut own = typed_words(code);
+                own.sort_unstable();
+                own.dedup();
+                own.retain(|w| w.len() >= 3 && w.chars().any(|c| c.is_ascii_alphabetic()));
+                own
+            };
             let text = match kind {
                 QueryKind::Exact | QueryKind::Prefix => {
-                    let mut words: Vec<&str> = words_of(&block.code)
-                        .into_iter()
-                        .filter(|w| w.chars().all(|c| c.is_ascii_lowercase()))
-                        .collect();
-                    words.sort_unstable();
-                    words.dedup();
-                    words.sort_by_key(|w| frequency.get(w).copied().unwrap_or(0));
-                    words.truncate(6);
-                    if words.len() < 2 {
+                    if own.len() < 2 {
                         continue;
                     }
-                    let first = *rng.pick(&words);
-                    let second = *rng.pick(&words);
-                    if first == second || (kind == QueryKind::Prefix && second.len() < 5) {
+                    let first = rng.pick(&own).clone();
+                    let second = rng.pick(&own).clone();
+                    if first == second {
                         continue;
                     }
-                    if kind == QueryKind::Prefix {
-                        let cut = 3 + rng.below(3).min(second.len() - 4);
-                        format!("{first} {}", &second[..cut])
-                    } else {
+                    let with_first = &words[&first];
+                    if kind == QueryKind::Exact {
+                        if intersect(with_first, &words[&second]) != [target] {
+                            continue;
+                        }
                         format!("{first} {second}")
+                    } else {
+                        if second.len() < 5 {
+                            continue;
+                        }
+                        let cut = 3 + rng.below(3).min(second.len() - 4);
+                        let prefix = &second[..cut];
+                        let mut completing: Vec<u32> =
+                            words.range(prefix.to_string()..).take_while(|(w, _)| w.starts_with(prefix)).flat_map(|(_, d)| d.iter().copied()).collect();
+                        completing.sort_unstable();
+                        completing.dedup();
+                        if intersect(with_first, &completing) != [target] {
+                            continue;
+                        }
+                        format!("{first} {prefix}")
                     }
                 }
                 QueryKind::Identifier => {
-                    let mut identifiers: Vec<&str> = block
-                        .code
+                    let identifiers: Vec<&str> = code
                         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                         .filter(|w| w.contains('_') || w.chars().skip(1).any(|c| c.is_uppercase()))
                         .collect();
-                    identifiers.sort_unstable();
-                    identifiers.dedup();
-                    identifiers.sort_by_key(|w| frequency.get(w).copied().unwrap_or(0));
-                    identifiers.truncate(3);
                     if identifiers.is_empty() {
                         continue;
                     }
                     let identifier = *rng.pick(&identifiers);
+                    let parts = typed_words(identifier);
+                    let mut holders: Option<Vec<u32>> = None;
+                    for part in &parts {
+                        let with_part = words.get(part).cloned().unwrap_or_default();
+                        holders = Some(match holders {
+                            None => with_part,
+                            Some(so_far) => intersect(&so_far, &with_part),
+                        });
+                    }
+                    if holders.as_deref() != Some(&[target][..]) {
+                        continue;
+                    }
                     if rng.chance(50) { identifier.to_string() } else { swap_case_style(identifier) }
                 }
                 QueryKind::Cjk => {
-                    let chars: Vec<char> = block.code.chars().collect();
+                    let chars: Vec<char> = code.chars().collect();
                     let length = 3 + rng.below(2);
-                    let starts: Vec<usize> = (0..chars.len().saturating_sub(length))
-                        .filter(|&s| chars[s..s + length].iter().all(|&c| is_cjk(c)))
+                    let unique: Vec<String> = chars
+                        .windows(length)
+                        .filter(|w| w.iter().all(|&c| is_cjk(c)))
+                        .map(|w| w.iter().collect::<String>())
+                        .filter(|run| cjk_runs.get(run).is_some_and(|&(count, _)| count == 1))
                         .collect();
-                    if starts.is_empty() {
+                    if unique.is_empty() {
                         continue;
                     }
-                    let start = *rng.pick(&starts);
-                    chars[start..start + length].iter().collect()
+                    rng.pick(&unique).clone()
                 }
             };
-            queries.push(Query { text, kind, dream_id: dream.id().to_string(), fragment });
+            let fragment = Some(FragmentRef::Code { message: message_index as u32, block: 0 });
+            queries.push(Query { text, kind, dream_id: dreams[dream_index].id().to_string(), fragment });
             made += 1;
         }
     }
