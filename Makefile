@@ -6,11 +6,11 @@ SHELL := /bin/bash
 .PHONY: help setup build package run test test-core test-wasm test-e2e bench fuzz
 
 help:
-	@echo "make run      build the extension and start the local service"
-	@echo "make test     every test: core (native), wasm in Chromium, end-to-end in Chromium"
+	@echo "make run      build the extension and start the local service (SQLite in its data dir)"
+	@echo "make test     every test: native (SQLite and PostgreSQL), wasm in Chromium, end-to-end"
 	@echo "make build    assemble the unpacked extension in dist/extension"
 	@echo "make package  zip dist/extension for the store"
-	@echo "make bench    criterion benchmarks and the browser benchmark"
+	@echo "make bench    criterion benchmarks, then the browser benchmark"
 	@echo "make fuzz     run each cargo-fuzz target for a minute"
 
 setup:
@@ -25,11 +25,14 @@ package: build
 run: build
 	scripts/run.sh
 
+# The native suite runs beside a throwaway PostgreSQL server, so the service's tests cover
+# both of its databases.
 test-core:
-	cargo test --workspace --locked
+	crates/server/scripts/with-postgres.sh cargo test --workspace --locked
 
 test-wasm: setup
-	scripts/run-wasm-tests.sh
+	extension/run-wasm-tests.sh
+	popup/run-wasm-tests.sh
 
 test-e2e: build
 	cd tests && npm test

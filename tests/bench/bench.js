@@ -6,7 +6,7 @@
 //   cd tests && npm run bench            (BENCH_RUNS=7 for seven runs per job instead of five)
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
@@ -148,7 +148,7 @@ function largestPageFixture() {
     if (!existsSync(dir)) return;
     for (const name of readdirSync(dir).filter((f) => f.endsWith('.html') && !f.startsWith('unrecognised'))) {
       const file = join(dir, name);
-      candidates.push({ file, name: file.replace(`${resolve(repoRoot, '..')}/`, ''), site: site ?? (/claude/.test(name) ? 'claude' : 'chatgpt'), bytes: statSync(file).size });
+      candidates.push({ file, name: relative(repoRoot, file), site: site ?? (/claude/.test(name) ? 'claude' : 'chatgpt'), bytes: statSync(file).size });
     }
   };
   add(pageFixtures);
@@ -199,7 +199,7 @@ async function benchCapture(browser, { label, url, html, layout, turns, expect }
     const result = await browser.apiPage.evaluate(async () => {
       const t0 = performance.now();
       const reply = await chrome.runtime.sendMessage(globalThis.benchCapture);
-      return { ms: performance.now() - t0, reply: { ...reply, summary: reply.summary } };
+      return { ms: performance.now() - t0, reply };
     });
     report = expectType(result.reply, 'captured', `${label}: capture`);
     endToEnd.push(result.ms);

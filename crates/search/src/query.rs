@@ -112,6 +112,8 @@ pub struct Suggestion {
 
 /// One query term and the index terms that satisfy it (one, or a prefix's completions).
 struct Group {
+    /// The query term as tokenised.
+    term: String,
     expansions: Vec<(u32, f32)>,
     /// Postings of its expansions: the work it costs.
     df: u64,
@@ -330,7 +332,9 @@ impl SearchIndex {
         // nothing about which document fits, and in a library of some size, words most
         // documents have (df > N/2, idf below ln 2) say little while costing the longest lists.
         let documents = self.len() as u64;
-        groups.retain(|g| !g.expansions.is_empty() && (documents < 100 || g.df * 2 <= documents));
+        let too_common = |g: &Group| documents >= 100 && g.df * 2 > documents;
+        let common_terms: Vec<String> = groups.iter().filter(|g| too_common(g)).map(|g| g.term.clone()).collect();
+        groups.retain(|g| !g.expansions.is_empty() && !too_common(g));
         if groups.is_empty() {
             return Vec::new();
         }
@@ -346,6 +350,21 @@ impl SearchIndex {
             .iter()
             .map(|k| term_set(k))
             .filter(|terms| !terms.is_empty())
+            .collect();
+        // Per keyword, the query terms it consists of: a title can contain the keyword only if
+        // the document holding that title matched all of them. A term in no document rules the
+        // keyword out (`None`); a term left out for being common is not known per document, so
+        // it is not required.
+        let keyword_bits: Vec<Option<u32>> = keywords
+            .iter()
+            .map(|terms| {
+                terms.iter().try_fold(0u32, |bits, term| {
+                    if common_terms.contains(term) {
+                        return Some(bits);
+                    }
+                    groups.iter().position(|g| g.term == *term).map(|g| bits | 1 << g)
+                })
+            })
             .collect();
 
         // Everything but the keyword matches is cheap; keyword matches tokenise titles and
@@ -372,7 +391,14 @@ impl SearchIndex {
             {
                 signals.recency = 0.1;
             }
-            let keyword_room = if keywords.is_empty() { 0.0 } else { 0.3 };
+            let keyword_room = if dream.tags.is_empty() {
+                let title_doc = if info.title.is_some() { Some(doc) } else { dream.docs.first().copied() };
+                let title_mask = title_doc.and_then(|d| accumulated.mask.get(d as usize)).copied().unwrap_or(0);
+                let possible = keyword_bits.iter().flatten().filter(|&&bits| bits & !title_mask == 0).count();
+                0.1 * possible.min(3) as f32
+            } else {
+                0.1 * keywords.len().min(3) as f32
+            };
             let bound = 0.5 * signals.text + signals.language + signals.usage + signals.recency + keyword_room;
             if bound.min(1.0) >= context.min_score {
                 bounds.push((bound.to_bits(), Reverse(partial.len() as u32)));
@@ -447,6 +473,7 @@ impl SearchIndex {
         let documents = self.len() as f32;
         let mut groups = Vec::new();
         for (term, is_prefix, role) in tokens {
+            let term_text = term.clone();
             if groups.len() == MAX_QUERY_TERMS {
                 break;
             }
@@ -458,7 +485,7 @@ impl SearchIndex {
             let idf = idf(documents, df as f32);
             let best_weight = expansions.iter().map(|e| e.1).fold(0.0f32, f32::max);
             let ideal = idf * if expansions.is_empty() { 1.0 } else { best_weight };
-            groups.push(Group { expansions, df, idf, ideal, counts });
+            groups.push(Group { term: term_text, expansions, df, idf, ideal, counts });
         }
         groups
     }

@@ -105,7 +105,10 @@ async fn start_service() -> Service {
 async fn new_token(service: &Service, name: &str) -> String {
     let db = &service.server.state.db;
     accounts::add_user(db, name).await.unwrap();
-    accounts::create_token(db, name, "bench").await.unwrap().token
+    accounts::create_token(db, name, "bench")
+        .await
+        .unwrap()
+        .token
 }
 
 fn push_throughput(c: &mut Criterion) {

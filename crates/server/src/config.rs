@@ -100,6 +100,7 @@ pub struct ServerConfig {
     pub ws_hello_timeout: Duration,
     /// The service pings a quiet WebSocket this often, and drops it after two unanswered.
     pub ws_ping_interval: Duration,
+    /// A REST request taking longer is abandoned and answered 503.
     pub request_timeout: Duration,
 }
 
@@ -132,7 +133,7 @@ impl ServerConfig {
             public_url: None,
             ws_hello_timeout: Duration::from_secs(15),
             ws_ping_interval: Duration::from_secs(30),
-            request_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(120),
         }
     }
 }

@@ -29,6 +29,21 @@
 //! exactly (they are operations of the token's device): `base_revision` omitted means
 //! "based on the current revision".
 //!
+//! # Running
+//!
+//! ```text
+//! dreamcatcher-server user add alice
+//! dreamcatcher-server pair alice                 # a code for the extension's settings page
+//! dreamcatcher-server token create alice         # or a token for scripts (last line)
+//! dreamcatcher-server serve                      # 127.0.0.1:8787, SQLite in the data dir
+//! DATABASE_URL=postgres://… dreamcatcher-server serve --listen 0.0.0.0:8787
+//! ```
+//!
+//! Every subcommand takes `--data DIR` (default `$DREAMCATCHER_DATA`, else
+//! `$XDG_DATA_HOME/dreamcatcher`, else `~/.local/share/dreamcatcher`). `serve` reads
+//! `ORCHESTRATOR_URL`, `ORCHESTRATOR_SECRET` and `DREAMCATCHER_PUBLIC_URL`; limits and the
+//! rate limit are flags (`--help`). Logs go to stderr (`RUST_LOG`, `--log-format json`).
+//!
 //! # Storage
 //!
 //! Migrations per backend in `migrations/{sqlite,postgres}`, embedded and applied at start.
