@@ -247,10 +247,6 @@ impl Database {
         self.postgres_url.as_deref()
     }
 
-    pub fn instance_id(&self) -> &str {
-        &self.instance_id
-    }
-
     pub async fn acquire(&self) -> Result<PooledConn, StoreError> {
         Ok(match &self.pool {
             Pool::Sqlite(pool) => PooledConn::Sqlite(pool.acquire().await?),

@@ -10,7 +10,7 @@ use dreamcatcher_model::Conversation;
 use dreamcatcher_server::{DatabaseLocation, RunningServer, ServerConfig, accounts};
 use dreamcatcher_sync::{ClientMessage, Cursor, Hello, PROTOCOL_VERSION, ServerMessage, Welcome};
 use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::Connection;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -408,8 +408,4 @@ impl WsClient {
             }
         }
     }
-}
-
-pub fn json_of(value: impl serde::Serialize) -> Value {
-    json!(value)
 }
