@@ -34,7 +34,9 @@ test-wasm: setup
 	extension/run-wasm-tests.sh
 	popup/run-wasm-tests.sh
 
+# The size budget is checked on the same release build the end-to-end tests load.
 test-e2e: build
+	scripts/check-size.sh
 	cd tests && npm test
 
 test: setup test-core test-wasm test-e2e

@@ -133,6 +133,7 @@ fn search_hit(dream: &Dream, words: &[String]) -> Option<SearchHit> {
         score += in_title as f32 * 3.0 + (in_body as f32).min(10.0);
     }
     // Like the worker: the text around the first match in the conversation, else the title.
+    let title_highlights = matches(&title_lower, words);
     let (snippet, snippet_lower) = if !words.iter().any(|w| body_lower.contains(w.as_str())) {
         (title, title_lower)
     } else {
@@ -145,7 +146,6 @@ fn search_hit(dream: &Dream, words: &[String]) -> Option<SearchHit> {
         let lower = text.to_lowercase();
         (text, lower)
     };
-    let title_highlights = matches(&title_lower, words);
     Some(SearchHit {
         dream: summary(dream),
         score,

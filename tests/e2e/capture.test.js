@@ -3,21 +3,24 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
-import { finalStatus, launchBrowser, pageUrl, startSites } from './harness.js';
+import { finalStatus, pageUrl, startSites, withBrowser } from './harness.js';
 
 let sites;
 before(async () => { sites = await startSites(); });
 after(async () => { await sites.close(); });
 
-/** Runs `body` with a fresh browser profile, closing it however the test ends. */
-async function withBrowser(body) {
-  const browser = await launchBrowser();
-  try {
-    await body(browser);
-  } finally {
-    await browser.close();
-  }
-}
+// Messages each shared page capture holds (../shared/fixtures/SOURCES.md and the pages' header
+// comments), or why it is no chat page.
+const SHARED_PAGES = {
+  'chatgpt/2026-03-codemirror-block.html': 'not a chat page',
+  'chatgpt/2026-05-codemirror-katex-table.html': 2,
+  'chatgpt/2026-06-citations.html': 2,
+  'chatgpt/2026-06-multiblock-turn.html': 2,
+  'chatgpt/2026-09-turn-key-layout.html': 6,
+  'claude/2026-05-code-block.html': 2,
+  'claude/2026-06-minimal.html': 4,
+  'claude/2026-10-hub-layout.html': 4,
+};
 
 // A page whose last answer is still being written must be refused, not half saved.
 function streaming(page) {
@@ -51,10 +54,16 @@ describe('capture', () => {
         await tab.locator('.dreamcatcher-capture').click({ timeout: 10000 });
         const status = await finalStatus(tab);
         if (page.name.startsWith('shared/')) {
-          // Real captures, some only fragments of a page: either the whole thread is saved or
-          // the failure names what was looked for; never anything in between.
-          assert.match(status.text, /^Captured: \d+ messages?|^Page layout not recognised on .*looked for|still being written/, page.name);
+          const expected = SHARED_PAGES[page.name.replace(/^shared\//, '')];
+          assert.ok(expected !== undefined, `${page.name}: no expectation yet (see ../shared/fixtures/SOURCES.md)`);
           console.log(`# ${page.name}: ${status.text}`);
+          if (expected === 'not a chat page') {
+            assert.equal(status.kind, 'error', page.name);
+            assert.match(status.text, /^Page layout not recognised on chatgpt\.com: no supported ChatGPT chat layout found; looked for: .+\. Nothing was saved\.$/, page.name);
+          } else {
+            assert.equal(status.kind, 'ok', `${page.name}: ${status.text}`);
+            assert.match(status.text, new RegExp(`^Captured: ${expected} messages, \\d+ code blocks? \\(from the page\\)`), page.name);
+          }
         } else if (page.name.startsWith('unrecognised')) {
           assert.equal(status.kind, 'error', page.name);
           assert.match(status.text, /layout not recognised/i, page.name);

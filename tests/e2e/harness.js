@@ -1,6 +1,7 @@
 // Test harness: a local HTTPS server answering for chatgpt.com and claude.ai (Chromium maps
 // both names to 127.0.0.1), and a headless Chromium with the built extension loaded.
 import { execFileSync } from 'node:child_process';
+import { crc32 } from 'node:zlib';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -186,4 +187,102 @@ export async function finalStatus(page, timeout = 20000) {
     { timeout },
   );
   return { text: await status.textContent(), kind: await status.getAttribute('data-kind') };
+}
+
+export const artifactsDir = join(repoRoot, 'tests', 'artifacts');
+export const captureFixtures = join(repoRoot, 'crates', 'capture', 'tests', 'fixtures');
+
+/** Runs `body` with a fresh browser profile, closing it however the test ends. */
+export async function withBrowser(body) {
+  const browser = await launchBrowser();
+  try {
+    await body(browser);
+  } finally {
+    await browser.close();
+  }
+}
+
+/** The popup page opened in a tab, at the popup's size, once its list has rendered. */
+export async function openPopup(browser, { width = 400, height = 600 } = {}) {
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width, height });
+  await page.goto(`chrome-extension://${browser.extensionId}/popup.html`);
+  await page.locator('.status-line').filter({ hasNotText: 'Loading' }).waitFor();
+  return page;
+}
+
+/** The settings page opened in a tab, once the stored settings are in. */
+export async function openSettings(browser) {
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 800, height: 1100 });
+  await page.goto(`chrome-extension://${browser.extensionId}/options.html`);
+  await page.locator('#server-url').waitFor();
+  return page;
+}
+
+/** Imports a file through the service worker's API (the popup's own requests), waiting for the summary. */
+export async function apiImport(browser, fileName, bytes) {
+  const begin = await browser.api({ type: 'import_begin', file_name: fileName, total_bytes: bytes.length });
+  if (begin.type !== 'import_started') throw new Error(`import_begin: ${JSON.stringify(begin)}`);
+  let report = await browser.api({
+    type: 'import_chunk', import_id: begin.import_id, data_base64: Buffer.from(bytes).toString('base64'), last: true,
+  });
+  const deadline = Date.now() + 30000;
+  while (report.type === 'import_progress' && !report.summary && !report.error && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    report = await browser.api({ type: 'import_status', import_id: begin.import_id });
+  }
+  if (report.type !== 'import_progress' || !report.summary) throw new Error(`import: ${JSON.stringify(report)}`);
+  return report.summary;
+}
+
+/** Imports a file through the popup's Import… button; returns the summary line shown. */
+export async function importInPopup(popup, fileName, bytes) {
+  const mimeType = fileName.endsWith('.zip') ? 'application/zip' : 'application/json';
+  await popup.locator('footer input[type=file]').setInputFiles({ name: fileName, mimeType, buffer: Buffer.from(bytes) });
+  const panel = popup.locator('.import-panel');
+  await panel.locator('.summary, .error').first().waitFor({ timeout: 30000 });
+  const text = (await panel.locator('.summary, .error').first().textContent()).trim();
+  const skipped = await panel.locator('.skipped li').allTextContents();
+  await panel.getByRole('button', { name: 'Close' }).click();
+  return { text, skipped };
+}
+
+/** A zip archive (entries stored, not compressed) of `files`: [{ name, data }]. */
+export function makeZip(files) {
+  const locals = [];
+  const centrals = [];
+  let offset = 0;
+  for (const { name, data } of files) {
+    const nameBytes = Buffer.from(name, 'utf8');
+    const body = Buffer.from(data);
+    const crc = crc32(body);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(body.length, 18);
+    local.writeUInt32LE(body.length, 22);
+    local.writeUInt16LE(nameBytes.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(body.length, 20);
+    central.writeUInt32LE(body.length, 24);
+    central.writeUInt16LE(nameBytes.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, nameBytes, body);
+    centrals.push(central, nameBytes);
+    offset += local.length + nameBytes.length + body.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(files.length, 8);
+  end.writeUInt16LE(files.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
 }

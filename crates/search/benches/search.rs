@@ -22,7 +22,9 @@ fn benches(c: &mut Criterion) {
     let snapshot = index.to_snapshot();
 
     let mut whole = c.benchmark_group("index_50k_fragments");
-    whole.sample_size(10).measurement_time(Duration::from_secs(20));
+    whole
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
     whole.bench_function("build", |b| {
         b.iter(|| {
             let mut fresh = SearchIndex::new();
@@ -31,19 +33,30 @@ fn benches(c: &mut Criterion) {
         })
     });
     whole.bench_function("to_snapshot", |b| b.iter(|| index.to_snapshot()));
-    whole.bench_function("from_snapshot", |b| b.iter(|| SearchIndex::from_snapshot(&snapshot)));
+    whole.bench_function("from_snapshot", |b| {
+        b.iter(|| SearchIndex::from_snapshot(&snapshot))
+    });
     whole.finish();
 
     let mut queries = c.benchmark_group("query_50k_fragments");
     queries.measurement_time(Duration::from_secs(5));
     let options = SearchOptions::default();
     for kind in corpus::QUERY_KINDS {
-        let texts: Vec<&str> = corpus.queries.iter().filter(|q| q.kind == kind).map(|q| q.text.as_str()).collect();
+        let texts: Vec<&str> = corpus
+            .queries
+            .iter()
+            .filter(|q| q.kind == kind)
+            .map(|q| q.text.as_str())
+            .collect();
         let mut next = 0;
         queries.bench_function(kind.name(), |b| {
             b.iter(|| {
                 next = (next + 1) % texts.len().max(1);
-                index.search(texts.get(next).copied().unwrap_or(""), &options, corpus::now())
+                index.search(
+                    texts.get(next).copied().unwrap_or(""),
+                    &options,
+                    corpus::now(),
+                )
             })
         });
     }

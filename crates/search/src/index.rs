@@ -156,7 +156,9 @@ fn prose_lines(markdown: &str) -> impl Iterator<Item = &str> {
                 fence = Some((m, run));
                 false
             }
-            (Some((open, length)), Some(m)) if m == open && run >= length && trimmed[run..].trim().is_empty() => {
+            (Some((open, length)), Some(m))
+                if m == open && run >= length && trimmed[run..].trim().is_empty() =>
+            {
                 fence = None;
                 false
             }
@@ -168,7 +170,11 @@ fn prose_lines(markdown: &str) -> impl Iterator<Item = &str> {
 
 /// The message prose of a dream, as indexed and as searched for snippets.
 pub(crate) fn dream_prose(dream: &Dream) -> impl Iterator<Item = &str> {
-    dream.conversation.messages.iter().flat_map(|message| prose_lines(&message.markdown))
+    dream
+        .conversation
+        .messages
+        .iter()
+        .flat_map(|message| prose_lines(&message.markdown))
 }
 
 /// The date the filters and recency use: the conversation's last activity when known.
@@ -199,7 +205,11 @@ const fn length_bounds() -> [u32; 256] {
     let mut code = 1;
     while code < 256 {
         let previous = bounds[code - 1];
-        bounds[code] = if previous >= 16 { previous + previous / 16 } else { previous + 1 };
+        bounds[code] = if previous >= 16 {
+            previous + previous / 16
+        } else {
+            previous + 1
+        };
         code += 1;
     }
     bounds
@@ -207,7 +217,10 @@ const fn length_bounds() -> [u32; 256] {
 
 /// The code of a field of `length` tokens: the largest bound not above it.
 pub(crate) fn length_code(length: u32) -> u8 {
-    (LENGTH_BOUNDS.partition_point(|&bound| bound <= length).saturating_sub(1)).min(255) as u8
+    (LENGTH_BOUNDS
+        .partition_point(|&bound| bound <= length)
+        .saturating_sub(1))
+    .min(255) as u8
 }
 
 /// The length a code stands for.
@@ -226,18 +239,26 @@ struct DocBuilder<'a> {
 
 impl DocBuilder<'_> {
     fn add(&mut self, field: usize, text: &str) {
-        let DocBuilder { index, lengths, occurrences, buffer } = self;
+        let DocBuilder {
+            index,
+            lengths,
+            occurrences,
+            buffer,
+        } = self;
         tokenize(text, buffer, &mut |term, _, _| {
-            let Some(length) = lengths.get_mut(field) else { return };
+            let Some(length) = lengths.get_mut(field) else {
+                return;
+            };
             *length = length.saturating_add(1);
-            let Some(id) = index.dictionary.get_or_insert(term) else { return };
+            let Some(id) = index.dictionary.get_or_insert(term) else {
+                return;
+            };
             if id as usize == index.live_df.len() {
                 index.live_df.push(0);
             }
             occurrences.push(u64::from(id) << 2 | field as u64);
         });
     }
-
 }
 
 /// Turns a document's `term << 2 | field` occurrences into one posting per term, in term order.
@@ -248,7 +269,13 @@ fn count_occurrences(occurrences: &mut [u64], doc: u32, postings: &mut Vec<(u32,
         let term = (occurrence >> 2) as u32;
         let field = (occurrence & 3) as usize;
         if postings.last().is_none_or(|(last, _)| *last != term) {
-            postings.push((term, Posting { doc, tf: [0; FIELDS] }));
+            postings.push((
+                term,
+                Posting {
+                    doc,
+                    tf: [0; FIELDS],
+                },
+            ));
         }
         if let Some(tf) = postings.last_mut().and_then(|(_, p)| p.tf.get_mut(field)) {
             *tf = tf.saturating_add(1);
@@ -273,7 +300,9 @@ pub(crate) fn decode_term_list(bytes: &[u8], mut each: impl FnMut(u32)) {
         let mut value: u64 = 0;
         let mut shift = 0;
         loop {
-            let Some(&byte) = bytes.get(position) else { return };
+            let Some(&byte) = bytes.get(position) else {
+                return;
+            };
             position += 1;
             value |= u64::from(byte & 0x7f) << shift;
             if byte & 0x80 == 0 {
@@ -330,8 +359,17 @@ impl SearchIndex {
         let docs = self.doc_state.capacity() * size_of::<DocState>()
             + self.doc_lengths.capacity() * FIELDS
             + self.doc_info.capacity() * size_of::<DocInfo>()
-            + self.doc_info.iter().filter_map(|info| info.title.as_ref()).map(|title| title.len()).sum::<usize>()
-            + self.doc_terms.iter().map(|terms| terms.capacity() + size_of::<Vec<u8>>()).sum::<usize>();
+            + self
+                .doc_info
+                .iter()
+                .filter_map(|info| info.title.as_ref())
+                .map(|title| title.len())
+                .sum::<usize>()
+            + self
+                .doc_terms
+                .iter()
+                .map(|terms| terms.capacity() + size_of::<Vec<u8>>())
+                .sum::<usize>();
         let dreams: usize = self
             .dreams
             .iter()
@@ -374,7 +412,12 @@ impl SearchIndex {
             id: Box::from(dream.id()),
             title: Box::from(dream.conversation.title.as_str()),
             site: dream.conversation.site,
-            tags: dream.tags.iter().map(|t| fold(t).into_boxed_str()).filter(|t| !t.is_empty()).collect(),
+            tags: dream
+                .tags
+                .iter()
+                .map(|t| fold(t).into_boxed_str())
+                .filter(|t| !t.is_empty())
+                .collect(),
             date: dream_date(dream),
             usage_count: dream.usage_count,
             last_used_at: dream.last_used_at,
@@ -382,7 +425,12 @@ impl SearchIndex {
             languages: Vec::new(),
         };
 
-        let info = DocInfo { dream: dream_slot, fragment: None, language: 0, title: None };
+        let info = DocInfo {
+            dream: dream_slot,
+            fragment: None,
+            language: 0,
+            title: None,
+        };
         let doc = self.add_document(DocKind::Dream, info, |builder| {
             builder.add(TITLE, &dream.conversation.title);
             for tag in &dream.tags {
@@ -396,18 +444,29 @@ impl SearchIndex {
         entry.docs.extend(doc);
 
         for (message_index, message) in dream.conversation.messages.iter().enumerate() {
-            let Ok(message_number) = u32::try_from(message_index) else { break };
+            let Ok(message_number) = u32::try_from(message_index) else {
+                break;
+            };
             for (block_index, block) in message.fragments.code_blocks.iter().enumerate() {
-                let Ok(block_number) = u32::try_from(block_index) else { break };
+                let Ok(block_number) = u32::try_from(block_index) else {
+                    break;
+                };
                 let language = self.intern_language(&block.language);
                 if language != 0 && !entry.languages.contains(&language) {
                     entry.languages.push(language);
                 }
                 let info = DocInfo {
                     dream: dream_slot,
-                    fragment: Some(FragmentRef::Code { message: message_number, block: block_number }),
+                    fragment: Some(FragmentRef::Code {
+                        message: message_number,
+                        block: block_number,
+                    }),
                     language,
-                    title: block.title.as_deref().filter(|t| !t.trim().is_empty()).map(Box::from),
+                    title: block
+                        .title
+                        .as_deref()
+                        .filter(|t| !t.trim().is_empty())
+                        .map(Box::from),
                 };
                 let doc = self.add_document(DocKind::Fragment, info, |builder| {
                     builder.add(TITLE, block.title.as_deref().unwrap_or(""));
@@ -417,10 +476,15 @@ impl SearchIndex {
                 entry.docs.extend(doc);
             }
             for (item_index, todo) in message.fragments.todos.iter().enumerate() {
-                let Ok(item_number) = u32::try_from(item_index) else { break };
+                let Ok(item_number) = u32::try_from(item_index) else {
+                    break;
+                };
                 let info = DocInfo {
                     dream: dream_slot,
-                    fragment: Some(FragmentRef::Todo { message: message_number, item: item_number }),
+                    fragment: Some(FragmentRef::Todo {
+                        message: message_number,
+                        item: item_number,
+                    }),
                     language: 0,
                     title: None,
                 };
@@ -449,8 +513,13 @@ impl SearchIndex {
 
     /// Removes a dream and all its fragments; returns whether it was indexed.
     pub fn remove_dream(&mut self, dream_id: &str) -> bool {
-        let Some(dream_slot) = self.dream_slots.remove(dream_id) else { return false };
-        let entry = self.dreams.get_mut(dream_slot as usize).and_then(Option::take);
+        let Some(dream_slot) = self.dream_slots.remove(dream_id) else {
+            return false;
+        };
+        let entry = self
+            .dreams
+            .get_mut(dream_slot as usize)
+            .and_then(Option::take);
         self.free_dreams.push(dream_slot);
         let Some(entry) = entry else { return true };
         self.complete_doc_terms();
@@ -471,7 +540,8 @@ impl SearchIndex {
     fn flush(&mut self, bulk: bool) {
         let pending = (self.postings.delta_postings() + self.staged.len()) as u64;
         let base = self.total_postings.saturating_sub(pending);
-        let removals_piled_up = self.dead_postings >= 4096 && self.dead_postings * 4 >= self.total_postings;
+        let removals_piled_up =
+            self.dead_postings >= 4096 && self.dead_postings * 4 >= self.total_postings;
         if removals_piled_up || pending > 32_768 + base / 8 {
             self.rebuild_postings();
         } else {
@@ -485,9 +555,10 @@ impl SearchIndex {
     fn rebuild_postings(&mut self) {
         let staged = std::mem::take(&mut self.staged);
         let state = &self.doc_state;
-        self.postings.rebuild(self.dictionary.len(), &staged, |doc| {
-            matches!(state.get(doc as usize), Some(DocState::Live(_)))
-        });
+        self.postings
+            .rebuild(self.dictionary.len(), &staged, |doc| {
+                matches!(state.get(doc as usize), Some(DocState::Live(_)))
+            });
         for (doc, state) in self.doc_state.iter_mut().enumerate() {
             if *state == DocState::Dead {
                 *state = DocState::Free;
@@ -517,10 +588,18 @@ impl SearchIndex {
 
     pub(crate) fn language_id(&self, language: &str) -> Option<u16> {
         let folded = fold(language);
-        self.languages.iter().position(|l| **l == *folded).map(|p| p as u16)
+        self.languages
+            .iter()
+            .position(|l| **l == *folded)
+            .map(|p| p as u16)
     }
 
-    fn add_document(&mut self, kind: DocKind, info: DocInfo, fill: impl FnOnce(&mut DocBuilder<'_>)) -> Option<u32> {
+    fn add_document(
+        &mut self,
+        kind: DocKind,
+        info: DocInfo,
+        fill: impl FnOnce(&mut DocBuilder<'_>),
+    ) -> Option<u32> {
         let doc = match self.free_docs.pop() {
             Some(doc) => doc,
             None => {
@@ -534,8 +613,12 @@ impl SearchIndex {
         };
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.occurrences.clear();
-        let mut builder =
-            DocBuilder { index: self, lengths: [0; FIELDS], occurrences: scratch.occurrences, buffer: scratch.buffer };
+        let mut builder = DocBuilder {
+            index: self,
+            lengths: [0; FIELDS],
+            occurrences: scratch.occurrences,
+            buffer: scratch.buffer,
+        };
         fill(&mut builder);
         let lengths = builder.lengths.map(length_code);
         scratch.occurrences = builder.occurrences;
@@ -547,7 +630,9 @@ impl SearchIndex {
             }
         }
         self.total_postings += scratch.postings.len() as u64;
-        let terms = self.doc_terms_complete.then(|| encode_term_list(scratch.postings.iter().map(|&(term, _)| term)));
+        let terms = self
+            .doc_terms_complete
+            .then(|| encode_term_list(scratch.postings.iter().map(|&(term, _)| term)));
         self.staged.extend_from_slice(&scratch.postings);
         self.scratch = scratch;
         let slot = doc as usize;
@@ -573,7 +658,9 @@ impl SearchIndex {
 
     fn kill_document(&mut self, doc: u32) {
         let slot = doc as usize;
-        let Some(DocState::Live(kind)) = self.doc_state.get(slot).copied() else { return };
+        let Some(DocState::Live(kind)) = self.doc_state.get(slot).copied() else {
+            return;
+        };
         if let Some(state) = self.doc_state.get_mut(slot) {
             *state = DocState::Dead;
         }
@@ -583,7 +670,11 @@ impl SearchIndex {
         for (total, &code) in stats.field_lengths.iter_mut().zip(&lengths) {
             *total = total.saturating_sub(u64::from(coded_length(code)));
         }
-        let terms = self.doc_terms.get_mut(slot).map(std::mem::take).unwrap_or_default();
+        let terms = self
+            .doc_terms
+            .get_mut(slot)
+            .map(std::mem::take)
+            .unwrap_or_default();
         let live_df = &mut self.live_df;
         let mut count = 0u64;
         decode_term_list(&terms, |term| {
@@ -601,23 +692,28 @@ impl SearchIndex {
         if self.doc_terms_complete {
             return;
         }
-        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); self.doc_state.len()];
-        for term in 0..self.dictionary.len() as u32 {
-            for list in self.postings.lists(term) {
-                for posting in list {
-                    if let Some(terms) = lists.get_mut(posting.doc as usize) {
-                        terms.push(term);
-                    }
-                }
+        // Term ids come in ascending order per document, so each list is delta-encoded as it
+        // grows, sized from a first counting pass: no intermediate lists, no regrowth.
+        let documents = self.doc_state.len();
+        let mut counts = vec![0usize; documents];
+        let staged = self.staged.iter().map(|&(term, posting)| (term, posting.doc));
+        let stored = (0..self.dictionary.len() as u32)
+            .flat_map(|term| self.postings.lists(term).into_iter().flatten().map(move |p| (term, p.doc)));
+        for (_, doc) in stored.clone().chain(staged.clone()) {
+            if let Some(count) = counts.get_mut(doc as usize) {
+                *count += 1;
             }
         }
+        let mut lists: Vec<Vec<u8>> = counts.iter().map(|&count| Vec::with_capacity(count * 2)).collect();
+        let mut previous: Vec<Option<u32>> = vec![None; documents];
         // A document's postings are all staged or all stored, and staged in term order.
-        for &(term, posting) in &self.staged {
-            if let Some(terms) = lists.get_mut(posting.doc as usize) {
-                terms.push(term);
+        for (term, doc) in stored.chain(staged) {
+            if let (Some(list), Some(last)) = (lists.get_mut(doc as usize), previous.get_mut(doc as usize)) {
+                encode_varint(u64::from(term - last.unwrap_or(0)), list);
+                *last = Some(term);
             }
         }
-        self.doc_terms = lists.iter().map(|terms| encode_term_list(terms.iter().copied())).collect();
+        self.doc_terms = lists;
         self.doc_terms_complete = true;
     }
 
@@ -626,6 +722,8 @@ impl SearchIndex {
     }
 
     pub(crate) fn language_name(&self, id: u16) -> Option<&str> {
-        (id != 0).then(|| self.languages.get(usize::from(id)).map(|l| &**l)).flatten()
+        (id != 0)
+            .then(|| self.languages.get(usize::from(id)).map(|l| &**l))
+            .flatten()
     }
 }

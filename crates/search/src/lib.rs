@@ -26,7 +26,7 @@
 //! weight w_c = 1 for the term itself, 0.9·√(|t|/|c|) otherwise):
 //!
 //! ```text
-//! tf̃(c,d)   = Σ_fields  weight_f · tf_f(c,d) / (1 − b_f + b_f · len_f(d) / avglen_f(kind of d))
+//! tf̃(c,d)   = Σ_fields weight_f · tf_f(c,d) / (1 − b_f + b_f · len_f(d) / avglen_f(kind d))
 //! sat(c,d)  = tf̃ / (k1 + tf̃)                                   k1 = 1.2, so 0 ≤ sat < 1
 //! idf(t)    = ln(1 + (N − df + 0.5) / (df + 0.5))     df of a prefix: its completions' sum
 //! text(d)   = Σ_t idf(t) · max_c w_c·sat(c,d)  /  Σ_t idf(t) · max_c w_c
@@ -35,7 +35,18 @@
 //! score(d)  = text · coverage · (0.95 + 0.05 · 0.5^(age in days / 30))
 //! ```
 //! Average lengths are per document kind, so dreams' long prose is compared with dreams'.
-//! Ties go to the newer conversation, then dream id and fragment.
+//! Field lengths are kept as one-byte codes (exact up to 16 tokens, then within 1/16), which
+//! turns the length norm into a per-query table. A document's age is that of its
+//! conversation (last update, else creation, else capture). Ties go to the newer
+//! conversation, then dream id and fragment.
+//!
+//! Search-as-you-type: the last query term (unless the query ends in whitespace) also matches
+//! as a prefix. A prefix with more than 2,048 completions (one or two letters) is taken as
+//! typed; otherwise at most 32 completions are used, shortest first, up to 50,000 postings,
+//! which bounds a query's work. Rare query terms are scored first; when the common terms
+//! alone cannot lift an unseen document into the top `limit`, their long posting lists are
+//! only read for documents already found. This changes no result (a test checks it against
+//! exhaustive scoring).
 //!
 //! # Suggestion score (0..=1)
 //!
@@ -54,9 +65,10 @@
 //! score     = min(1, 0.5·text + language + keywords + usage + recency)
 //! ```
 //! Context words that no document has, or (in a library of 100 documents or more) that more
-//! than half of them have, are left out of the text relevance (a task sentence's filler words would otherwise weigh on every
-//! document). Only documents matching some remaining context term are candidates; those with
-//! score ≥ `min_score` (default 0.6) are returned, at most `limit` (default 10), best first.
+//! than half of them have, are left out of the text relevance: a task sentence's filler words
+//! would otherwise weigh on every document. Only documents matching some remaining context
+//! term are candidates; those with score ≥ `min_score` (default 0.6) are returned, at most
+//! `limit` (default 10), best first.
 //!
 //! # Snippets
 //!
@@ -83,4 +95,3 @@ pub use index::{DocKind, FragmentRef, SearchIndex};
 pub use query::{SearchHit, SearchOptions, Suggestion, SuggestionContext, SuggestionSignals};
 pub use snapshot::{SNAPSHOT_VERSION, SnapshotError};
 pub use snippet::{Highlighter, Snippet, highlight, snippet};
-

@@ -31,7 +31,10 @@ impl PostingStore {
     pub(crate) fn lists(&self, term: u32) -> [&[Posting]; 2] {
         let index = term as usize;
         let base = match (self.offsets.get(index), self.offsets.get(index + 1)) {
-            (Some(&start), Some(&end)) => self.base.get(start as usize..end as usize).unwrap_or_default(),
+            (Some(&start), Some(&end)) => self
+                .base
+                .get(start as usize..end as usize)
+                .unwrap_or_default(),
             _ => &[],
         };
         let delta = self.delta.get(&term).map_or(&[][..], Vec::as_slice);
@@ -40,7 +43,11 @@ impl PostingStore {
 
     /// Approximate heap bytes held.
     pub(crate) fn memory_bytes(&self) -> usize {
-        let delta: usize = self.delta.values().map(|list| list.capacity() * std::mem::size_of::<Posting>() + 40).sum();
+        let delta: usize = self
+            .delta
+            .values()
+            .map(|list| list.capacity() * std::mem::size_of::<Posting>() + 40)
+            .sum();
         self.offsets.capacity() * 4 + self.base.capacity() * std::mem::size_of::<Posting>() + delta
     }
 
@@ -55,7 +62,12 @@ impl PostingStore {
 
     /// Rebuilds the base from the base, the delta and `staged` postings (in any order),
     /// keeping only postings of documents for which `live` holds.
-    pub(crate) fn rebuild(&mut self, term_count: usize, staged: &[(u32, Posting)], live: impl Fn(u32) -> bool) {
+    pub(crate) fn rebuild(
+        &mut self,
+        term_count: usize,
+        staged: &[(u32, Posting)],
+        live: impl Fn(u32) -> bool,
+    ) {
         let mut counts = vec![0u32; term_count + 1];
         for (term, count) in counts.iter_mut().enumerate().take(term_count) {
             for list in self.lists(term as u32) {
@@ -107,6 +119,11 @@ impl PostingStore {
 
     /// A base built directly from decoded lists (a snapshot), in term order.
     pub(crate) fn from_base(offsets: Vec<u32>, base: Vec<Posting>) -> PostingStore {
-        PostingStore { offsets, base, delta: FxHashMap::default(), delta_postings: 0 }
+        PostingStore {
+            offsets,
+            base,
+            delta: FxHashMap::default(),
+            delta_postings: 0,
+        }
     }
 }

@@ -44,7 +44,15 @@ pub struct SearchOptions {
 
 impl Default for SearchOptions {
     fn default() -> Self {
-        SearchOptions { limit: 10, site: None, language: None, tags: Vec::new(), since: None, until: None, kind: None }
+        SearchOptions {
+            limit: 10,
+            site: None,
+            language: None,
+            tags: Vec::new(),
+            since: None,
+            until: None,
+            kind: None,
+        }
     }
 }
 
@@ -79,7 +87,13 @@ pub struct SuggestionContext {
 
 impl Default for SuggestionContext {
     fn default() -> Self {
-        SuggestionContext { current_task: None, language: None, keywords: Vec::new(), min_score: 0.6, limit: 10 }
+        SuggestionContext {
+            current_task: None,
+            language: None,
+            keywords: Vec::new(),
+            min_score: 0.6,
+            limit: 10,
+        }
     }
 }
 
@@ -166,9 +180,17 @@ struct Ranking {
 
 impl Ranking {
     fn new(groups: &[Group]) -> Ranking {
-        let counted_mask = groups.iter().enumerate().filter(|(_, g)| g.counts).fold(0u32, |mask, (i, _)| mask | 1 << i);
+        let counted_mask = groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.counts)
+            .fold(0u32, |mask, (i, _)| mask | 1 << i);
         Ranking {
-            ideal: groups.iter().map(|g| g.ideal).sum::<f32>().max(f32::MIN_POSITIVE),
+            ideal: groups
+                .iter()
+                .map(|g| g.ideal)
+                .sum::<f32>()
+                .max(f32::MIN_POSITIVE),
             counted_mask,
             counted: counted_mask.count_ones().max(1) as f32,
         }
@@ -217,15 +239,21 @@ impl SearchIndex {
                 .doc_state
                 .iter()
                 .enumerate()
-                .filter(|(doc, state)| matches!(state, DocState::Live(_)) && self.accepts(&filter, *doc as u32))
+                .filter(|(doc, state)| {
+                    matches!(state, DocState::Live(_)) && self.accepts(&filter, *doc as u32)
+                })
                 .map(|(doc, _)| (0.0, doc as u32))
                 .collect();
-            return self.top(listing, options.limit).into_iter().filter_map(|(score, doc)| self.hit(doc, score)).collect();
+            return self
+                .top(listing, options.limit)
+                .into_iter()
+                .filter_map(|(score, doc)| self.hit(doc, score))
+                .collect();
         }
         let ranking = Ranking::new(&groups);
         let mut accumulator = Accumulator::new(self, Saturation::Ranking);
         // Rare terms first: documents matching none of them can only score what the common
-        // terms add, and when that is below the tenth best among the documents that do, the
+        // terms add, and when that is below the `limit`-th best among the documents that do, the
         // common terms' long lists only need reading for documents already found.
         let (rare, common): (Vec<usize>, Vec<usize>) =
             (0..groups.len()).partition(|&g| groups[g].df <= (self.len() as u64 / 16).max(64));
@@ -245,9 +273,15 @@ impl SearchIndex {
         }
         let best = self.top_hits(&ranking, &accumulator, &filter, options.limit, now);
         let common_bits = common.iter().fold(0u32, |bits, &g| bits | 1 << g);
-        let unseen_bound = ranking.bound(common.iter().map(|&g| groups[g].ideal).sum(), common_bits);
-        if best.len() == options.limit && best.last().is_some_and(|&(score, _)| unseen_bound < score) {
-            return best.into_iter().filter_map(|(score, doc)| self.hit(doc, score)).collect();
+        let unseen_bound =
+            ranking.bound(common.iter().map(|&g| groups[g].ideal).sum(), common_bits);
+        if best.len() == options.limit
+            && best.last().is_some_and(|&(score, _)| unseen_bound < score)
+        {
+            return best
+                .into_iter()
+                .filter_map(|(score, doc)| self.hit(doc, score))
+                .collect();
         }
         for &g in &common {
             accumulator.add(g, &groups[g], Only::Untouched(rare_bits));
@@ -257,13 +291,24 @@ impl SearchIndex {
 
     /// `search` without the rare-terms-first shortcut, to check that it changes nothing.
     #[cfg(test)]
-    pub(crate) fn search_exhaustively(&self, query: &str, options: &SearchOptions, now: Timestamp) -> Vec<SearchHit> {
+    pub(crate) fn search_exhaustively(
+        &self,
+        query: &str,
+        options: &SearchOptions,
+        now: Timestamp,
+    ) -> Vec<SearchHit> {
         let groups = self.plan(&[query], true);
         let mut accumulator = Accumulator::new(self, Saturation::Ranking);
         for (g, group) in groups.iter().enumerate() {
             accumulator.add(g, group, Only::All);
         }
-        self.finish(&Ranking::new(&groups), &accumulator, &self.filter(options), options.limit, now)
+        self.finish(
+            &Ranking::new(&groups),
+            &accumulator,
+            &self.filter(options),
+            options.limit,
+            now,
+        )
     }
 
     fn finish(
@@ -275,7 +320,9 @@ impl SearchIndex {
         now: Timestamp,
     ) -> Vec<SearchHit> {
         let best = self.top_hits(ranking, accumulator, filter, limit, now);
-        best.into_iter().filter_map(|(score, doc)| self.hit(doc, score)).collect()
+        best.into_iter()
+            .filter_map(|(score, doc)| self.hit(doc, score))
+            .collect()
     }
 
     /// The best `limit` accumulated documents passing `filter`, with their final scores.
@@ -295,11 +342,13 @@ impl SearchIndex {
             .iter()
             .filter_map(|&doc| {
                 let slot = doc as usize;
-                let bound = ranking.score(*accumulator.total.get(slot)?, *accumulator.mask.get(slot)?);
+                let bound =
+                    ranking.score(*accumulator.total.get(slot)?, *accumulator.mask.get(slot)?);
                 (bound > 0.0).then_some((bound.to_bits(), Reverse(doc)))
             })
             .collect();
-        let mut best: Vec<(f32, u32)> = Vec::with_capacity(limit.min(bounds.len()).saturating_add(1));
+        let mut best: Vec<(f32, u32)> =
+            Vec::with_capacity(limit.min(bounds.len()).saturating_add(1));
         while let Some((bits, Reverse(doc))) = bounds.pop() {
             let bound = f32::from_bits(bits);
             if best.len() == limit && best.last().is_some_and(|&(score, _)| bound < score) {
@@ -309,7 +358,8 @@ impl SearchIndex {
                 continue;
             }
             let candidate = (bound * (0.95 + 0.05 * self.doc_recency(doc, now)), doc);
-            let position = best.partition_point(|other| self.rank(other, &candidate) == Ordering::Less);
+            let position =
+                best.partition_point(|other| self.rank(other, &candidate) == Ordering::Less);
             best.insert(position, candidate);
             best.truncate(limit);
         }
@@ -333,7 +383,11 @@ impl SearchIndex {
         // documents have (df > N/2, idf below ln 2) say little while costing the longest lists.
         let documents = self.len() as u64;
         let too_common = |g: &Group| documents >= 100 && g.df * 2 > documents;
-        let common_terms: Vec<String> = groups.iter().filter(|g| too_common(g)).map(|g| g.term.clone()).collect();
+        let common_terms: Vec<String> = groups
+            .iter()
+            .filter(|g| too_common(g))
+            .map(|g| g.term.clone())
+            .collect();
         groups.retain(|g| !g.expansions.is_empty() && !too_common(g));
         if groups.is_empty() {
             return Vec::new();
@@ -342,8 +396,16 @@ impl SearchIndex {
         for (g, group) in groups.iter().enumerate() {
             accumulated.add(g, group, Only::All);
         }
-        let ideal: f32 = groups.iter().map(|g| g.ideal).sum::<f32>().max(f32::MIN_POSITIVE);
-        let language = context.language.as_deref().map(fold).filter(|l| !l.is_empty());
+        let ideal: f32 = groups
+            .iter()
+            .map(|g| g.ideal)
+            .sum::<f32>()
+            .max(f32::MIN_POSITIVE);
+        let language = context
+            .language
+            .as_deref()
+            .map(fold)
+            .filter(|l| !l.is_empty());
         let language = language.as_deref().map(|l| self.language_id(l));
         let keywords: Vec<Vec<String>> = context
             .keywords
@@ -362,7 +424,10 @@ impl SearchIndex {
                     if common_terms.contains(term) {
                         return Some(bits);
                     }
-                    groups.iter().position(|g| g.term == *term).map(|g| bits | 1 << g)
+                    groups
+                        .iter()
+                        .position(|g| g.term == *term)
+                        .map(|g| bits | 1 << g)
                 })
             })
             .collect();
@@ -374,13 +439,24 @@ impl SearchIndex {
         let mut partial: Vec<(u32, SuggestionSignals)> = Vec::new();
         for &doc in &accumulated.touched {
             let slot = doc as usize;
-            let (Some(info), Some(DocState::Live(kind))) = (self.doc_info.get(slot), self.doc_state.get(slot)) else {
+            let (Some(info), Some(DocState::Live(kind))) =
+                (self.doc_info.get(slot), self.doc_state.get(slot))
+            else {
                 continue;
             };
-            let Some(dream) = self.dream(info.dream) else { continue };
-            let text = (accumulated.total.get(slot).copied().unwrap_or(0.0) / ideal).clamp(0.0, 1.0);
-            let mut signals = SuggestionSignals { text, ..SuggestionSignals::default() };
-            if *kind == DocKind::Fragment && info.language != 0 && language == Some(Some(info.language)) {
+            let Some(dream) = self.dream(info.dream) else {
+                continue;
+            };
+            let text =
+                (accumulated.total.get(slot).copied().unwrap_or(0.0) / ideal).clamp(0.0, 1.0);
+            let mut signals = SuggestionSignals {
+                text,
+                ..SuggestionSignals::default()
+            };
+            if *kind == DocKind::Fragment
+                && info.language != 0
+                && language == Some(Some(info.language))
+            {
                 signals.language = 0.2;
             }
             if dream.usage_count > 0 {
@@ -392,14 +468,29 @@ impl SearchIndex {
                 signals.recency = 0.1;
             }
             let keyword_room = if dream.tags.is_empty() {
-                let title_doc = if info.title.is_some() { Some(doc) } else { dream.docs.first().copied() };
-                let title_mask = title_doc.and_then(|d| accumulated.mask.get(d as usize)).copied().unwrap_or(0);
-                let possible = keyword_bits.iter().flatten().filter(|&&bits| bits & !title_mask == 0).count();
+                let title_doc = if info.title.is_some() {
+                    Some(doc)
+                } else {
+                    dream.docs.first().copied()
+                };
+                let title_mask = title_doc
+                    .and_then(|d| accumulated.mask.get(d as usize))
+                    .copied()
+                    .unwrap_or(0);
+                let possible = keyword_bits
+                    .iter()
+                    .flatten()
+                    .filter(|&&bits| bits & !title_mask == 0)
+                    .count();
                 0.1 * possible.min(3) as f32
             } else {
                 0.1 * keywords.len().min(3) as f32
             };
-            let bound = 0.5 * signals.text + signals.language + signals.usage + signals.recency + keyword_room;
+            let bound = 0.5 * signals.text
+                + signals.language
+                + signals.usage
+                + signals.recency
+                + keyword_room;
             if bound.min(1.0) >= context.min_score {
                 bounds.push((bound.to_bits(), Reverse(partial.len() as u32)));
                 partial.push((doc, signals));
@@ -411,10 +502,15 @@ impl SearchIndex {
             if best.len() == context.limit && best.last().is_some_and(|&(raw, _, _)| bound < raw) {
                 break;
             }
-            let Some(&(doc, mut signals)) = partial.get(entry as usize) else { continue };
-            let (Some(info), Some(dream)) =
-                (self.doc_info.get(doc as usize), self.doc_info.get(doc as usize).and_then(|i| self.dream(i.dream)))
-            else {
+            let Some(&(doc, mut signals)) = partial.get(entry as usize) else {
+                continue;
+            };
+            let (Some(info), Some(dream)) = (
+                self.doc_info.get(doc as usize),
+                self.doc_info
+                    .get(doc as usize)
+                    .and_then(|i| self.dream(i.dream)),
+            ) else {
                 continue;
             };
             if !keywords.is_empty() {
@@ -424,18 +520,26 @@ impl SearchIndex {
                     .iter()
                     .filter(|keyword| {
                         is_subset(keyword, &title_terms)
-                            || tag_terms.iter().any(|tag| is_subset(keyword, tag) || is_subset(tag, keyword))
+                            || tag_terms
+                                .iter()
+                                .any(|tag| is_subset(keyword, tag) || is_subset(tag, keyword))
                     })
                     .count()
                     .min(3);
                 signals.keywords = 0.1 * hits as f32;
             }
-            let raw = 0.5 * signals.text + signals.language + signals.keywords + signals.usage + signals.recency;
+            let raw = 0.5 * signals.text
+                + signals.language
+                + signals.keywords
+                + signals.usage
+                + signals.recency;
             if raw.min(1.0) < context.min_score {
                 continue;
             }
             let candidate = (raw, doc);
-            let position = best.partition_point(|&(other, other_doc, _)| self.rank(&(other, other_doc), &candidate) == Ordering::Less);
+            let position = best.partition_point(|&(other, other_doc, _)| {
+                self.rank(&(other, other_doc), &candidate) == Ordering::Less
+            });
             best.insert(position, (raw, doc, signals));
             best.truncate(context.limit);
         }
@@ -478,14 +582,30 @@ impl SearchIndex {
                 break;
             }
             let counts = role != TermRole::Whole;
-            let (expansions, df) = if is_prefix { self.expand_prefix(&term) } else { self.exact(&term) };
+            let (expansions, df) = if is_prefix {
+                self.expand_prefix(&term)
+            } else {
+                self.exact(&term)
+            };
             if expansions.is_empty() && !counts {
                 continue;
             }
             let idf = idf(documents, df as f32);
             let best_weight = expansions.iter().map(|e| e.1).fold(0.0f32, f32::max);
-            let ideal = idf * if expansions.is_empty() { 1.0 } else { best_weight };
-            groups.push(Group { term: term_text, expansions, df, idf, ideal, counts });
+            let ideal = idf
+                * if expansions.is_empty() {
+                    1.0
+                } else {
+                    best_weight
+                };
+            groups.push(Group {
+                term: term_text,
+                expansions,
+                df,
+                idf,
+                ideal,
+                counts,
+            });
         }
         groups
     }
@@ -494,7 +614,11 @@ impl SearchIndex {
         match self.dictionary.get(term) {
             Some(id) => {
                 let df = self.live_df.get(id as usize).copied().unwrap_or(0);
-                if df == 0 { (Vec::new(), 0) } else { (vec![(id, 1.0)], u64::from(df)) }
+                if df == 0 {
+                    (Vec::new(), 0)
+                } else {
+                    (vec![(id, 1.0)], u64::from(df))
+                }
             }
             None => (Vec::new(), 0),
         }
@@ -505,7 +629,10 @@ impl SearchIndex {
     /// there are too many. Returns the expansions and their summed document frequency.
     fn expand_prefix(&self, prefix: &str) -> (Vec<(u32, f32)>, u64) {
         let mut ids = Vec::new();
-        if !self.dictionary.with_prefix(prefix, MAX_PREFIX_RANGE, &mut ids) {
+        if !self
+            .dictionary
+            .with_prefix(prefix, MAX_PREFIX_RANGE, &mut ids)
+        {
             // Too unspecific to complete (one or two letters): match the term as typed.
             return self.exact(prefix);
         }
@@ -518,16 +645,25 @@ impl SearchIndex {
             .collect();
         let total: u64 = found.iter().map(|&(_, df)| u64::from(df)).sum();
         if found.len() > MAX_EXPANSIONS || total > EXPANSION_POSTING_BUDGET {
-            let mut keyed: Vec<(usize, Reverse<u32>, u32)> =
-                found.iter().map(|&(id, df)| (self.dictionary.term(id).len(), Reverse(df), id)).collect();
+            let mut keyed: Vec<(usize, Reverse<u32>, u32)> = found
+                .iter()
+                .map(|&(id, df)| (self.dictionary.term(id).len(), Reverse(df), id))
+                .collect();
             keyed.sort_unstable_by(|a, b| {
-                (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| self.dictionary.term(a.2).cmp(self.dictionary.term(b.2)))
+                (a.0, a.1)
+                    .cmp(&(b.0, b.1))
+                    .then_with(|| self.dictionary.term(a.2).cmp(self.dictionary.term(b.2)))
             });
-            found = keyed.into_iter().map(|(_, Reverse(df), id)| (id, df)).collect();
+            found = keyed
+                .into_iter()
+                .map(|(_, Reverse(df), id)| (id, df))
+                .collect();
             let mut budget = 0u64;
             let mut kept = 0;
             for &(_, df) in &found {
-                if kept == MAX_EXPANSIONS || (kept > 0 && budget + u64::from(df) > EXPANSION_POSTING_BUDGET) {
+                if kept == MAX_EXPANSIONS
+                    || (kept > 0 && budget + u64::from(df) > EXPANSION_POSTING_BUDGET)
+                {
                     break;
                 }
                 budget += u64::from(df);
@@ -536,12 +672,20 @@ impl SearchIndex {
             found.truncate(kept);
         }
         let prefix_length = prefix.len() as f32;
-        let df = found.iter().map(|&(_, df)| u64::from(df)).sum::<u64>().min(self.len() as u64);
+        let df = found
+            .iter()
+            .map(|&(_, df)| u64::from(df))
+            .sum::<u64>()
+            .min(self.len() as u64);
         let expansions = found
             .into_iter()
             .map(|(id, _)| {
                 let length = self.dictionary.term(id).len() as f32;
-                let weight = if length <= prefix_length { 1.0 } else { 0.9 * (prefix_length / length).sqrt() };
+                let weight = if length <= prefix_length {
+                    1.0
+                } else {
+                    0.9 * (prefix_length / length).sqrt()
+                };
                 (id, weight)
             })
             .collect();
@@ -551,8 +695,16 @@ impl SearchIndex {
     fn filter(&self, options: &SearchOptions) -> Filter {
         Filter {
             site: options.site,
-            language: options.language.as_deref().map(|l| self.language_id(l).filter(|&id| id != 0)),
-            tags: options.tags.iter().map(|t| fold(t)).filter(|t| !t.is_empty()).collect(),
+            language: options
+                .language
+                .as_deref()
+                .map(|l| self.language_id(l).filter(|&id| id != 0)),
+            tags: options
+                .tags
+                .iter()
+                .map(|t| fold(t))
+                .filter(|t| !t.is_empty())
+                .collect(),
             since: options.since,
             until: options.until,
             kind: options.kind,
@@ -561,15 +713,22 @@ impl SearchIndex {
 
     fn accepts(&self, filter: &Filter, doc: u32) -> bool {
         let slot = doc as usize;
-        let (Some(DocState::Live(kind)), Some(info)) = (self.doc_state.get(slot), self.doc_info.get(slot)) else {
+        let (Some(DocState::Live(kind)), Some(info)) =
+            (self.doc_state.get(slot), self.doc_info.get(slot))
+        else {
             return false;
         };
-        let Some(dream) = self.dream(info.dream) else { return false };
+        let Some(dream) = self.dream(info.dream) else {
+            return false;
+        };
         if filter.kind.is_some_and(|k| k != *kind)
             || filter.site.is_some_and(|s| s != dream.site)
             || filter.since.is_some_and(|since| dream.date < since)
             || filter.until.is_some_and(|until| dream.date > until)
-            || !filter.tags.iter().all(|t| dream.tags.iter().any(|d| **d == **t))
+            || !filter
+                .tags
+                .iter()
+                .all(|t| dream.tags.iter().any(|d| **d == **t))
         {
             return false;
         }
@@ -585,7 +744,11 @@ impl SearchIndex {
 
     /// 1 for a conversation active now, halving every 30 days.
     fn doc_recency(&self, doc: u32, now: Timestamp) -> f32 {
-        let Some(dream) = self.doc_info.get(doc as usize).and_then(|info| self.dream(info.dream)) else {
+        let Some(dream) = self
+            .doc_info
+            .get(doc as usize)
+            .and_then(|info| self.dream(info.dream))
+        else {
             return 0.0;
         };
         let days = now.signed_duration_since(dream.date).num_seconds().max(0) as f32 / 86_400.0;
@@ -599,10 +762,16 @@ impl SearchIndex {
             let key = |doc: u32| {
                 let info = self.doc_info.get(doc as usize);
                 let dream = info.and_then(|i| self.dream(i.dream));
-                (dream.map(|d| d.date), dream.map(|d| &*d.id), info.and_then(|i| i.fragment))
+                (
+                    dream.map(|d| d.date),
+                    dream.map(|d| &*d.id),
+                    info.and_then(|i| i.fragment),
+                )
             };
             let (ka, kb) = (key(a.1), key(b.1));
-            kb.0.cmp(&ka.0).then_with(|| ka.1.cmp(&kb.1)).then_with(|| ka.2.cmp(&kb.2))
+            kb.0.cmp(&ka.0)
+                .then_with(|| ka.1.cmp(&kb.1))
+                .then_with(|| ka.2.cmp(&kb.2))
         })
     }
 
@@ -620,7 +789,9 @@ impl SearchIndex {
     fn hit(&self, doc: u32, score: f32) -> Option<SearchHit> {
         let slot = doc as usize;
         let info = self.doc_info.get(slot)?;
-        let Some(DocState::Live(kind)) = self.doc_state.get(slot) else { return None };
+        let Some(DocState::Live(kind)) = self.doc_state.get(slot) else {
+            return None;
+        };
         let dream = self.dream(info.dream)?;
         Some(SearchHit {
             dream_id: dream.id.to_string(),
@@ -686,12 +857,18 @@ impl<'a> Accumulator<'a> {
         if let [(term, weight)] = group.expansions[..] {
             for posting in index.postings.lists(term).into_iter().flatten() {
                 let slot = posting.doc as usize;
-                let Some(&mask) = self.mask.get(slot) else { continue };
+                let Some(&mask) = self.mask.get(slot) else {
+                    continue;
+                };
                 if !allowed(mask) {
                     continue;
                 }
-                let Some(value) = self.value(posting) else { continue };
-                if let (Some(total), Some(slot_mask)) = (self.total.get_mut(slot), self.mask.get_mut(slot)) {
+                let Some(value) = self.value(posting) else {
+                    continue;
+                };
+                if let (Some(total), Some(slot_mask)) =
+                    (self.total.get_mut(slot), self.mask.get_mut(slot))
+                {
                     if *slot_mask == 0 {
                         self.touched.push(posting.doc);
                     }
@@ -707,12 +884,18 @@ impl<'a> Accumulator<'a> {
         for &(term, weight) in &group.expansions {
             for posting in index.postings.lists(term).into_iter().flatten() {
                 let slot = posting.doc as usize;
-                let Some(&mask) = self.mask.get(slot) else { continue };
+                let Some(&mask) = self.mask.get(slot) else {
+                    continue;
+                };
                 if !allowed(mask) {
                     continue;
                 }
-                let Some(value) = self.value(posting) else { continue };
-                let Some(best) = self.best.get_mut(slot) else { continue };
+                let Some(value) = self.value(posting) else {
+                    continue;
+                };
+                let Some(best) = self.best.get_mut(slot) else {
+                    continue;
+                };
                 if *best == 0.0 {
                     self.group_touched.push(posting.doc);
                     if mask == 0 {
@@ -724,7 +907,11 @@ impl<'a> Accumulator<'a> {
         }
         for &doc in &self.group_touched {
             let slot = doc as usize;
-            if let (Some(b), Some(t), Some(m)) = (self.best.get_mut(slot), self.total.get_mut(slot), self.mask.get_mut(slot)) {
+            if let (Some(b), Some(t), Some(m)) = (
+                self.best.get_mut(slot),
+                self.total.get_mut(slot),
+                self.mask.get_mut(slot),
+            ) {
                 *t += group.idf * *b;
                 *m |= bit;
                 *b = 0.0;
@@ -740,7 +927,11 @@ fn norm_tables(index: &SearchIndex) -> [[[f32; 256]; FIELDS]; 2] {
     for (kind, stats) in index.stats.iter().enumerate() {
         for field in 0..FIELDS {
             let total = stats.field_lengths[field] as f64;
-            let inverse_average = if total > 0.0 { stats.docs as f64 / total } else { 0.0 };
+            let inverse_average = if total > 0.0 {
+                stats.docs as f64 / total
+            } else {
+                0.0
+            };
             let b = f64::from(FIELD_B[field]);
             for (code, norm) in tables[kind][field].iter_mut().enumerate() {
                 let length = f64::from(coded_length(code as u8));
@@ -782,7 +973,8 @@ mod tests {
         let mut index = SearchIndex::new();
         let dreams: Vec<Dream> = (0..12_000u32)
             .map(|i| {
-                let mut conversation = Conversation::new(Site::Claude, Some(format!("q{i}")), format!("note {i}"));
+                let mut conversation =
+                    Conversation::new(Site::Claude, Some(format!("q{i}")), format!("note {i}"));
                 let text = format!(
                     "common words here rare{} scarce{} {} filler{}",
                     i % 300,
@@ -797,15 +989,34 @@ mod tests {
             .collect();
         index.upsert_dreams(&dreams);
         let mut pruned = 0;
-        for query in ["rare7 common", "common rare12 filler3", "scarce5 common words", "rare299 comm", "commo"] {
+        for query in [
+            "rare7 common",
+            "common rare12 filler3",
+            "scarce5 common words",
+            "rare299 comm",
+            "commo",
+        ] {
             for limit in [1, 10, 50] {
-                let options = SearchOptions { limit, ..SearchOptions::default() };
+                let options = SearchOptions {
+                    limit,
+                    ..SearchOptions::default()
+                };
                 let fast = index.search(query, &options, now);
-                assert_eq!(fast, index.search_exhaustively(query, &options, now), "{query} limit {limit}");
+                assert_eq!(
+                    fast,
+                    index.search_exhaustively(query, &options, now),
+                    "{query} limit {limit}"
+                );
                 assert_eq!(fast.len(), limit);
                 let groups = index.plan(&[query], true);
-                let rare = groups.iter().any(|g| g.df <= (index.len() as u64 / 16).max(64));
-                let common: u64 = groups.iter().filter(|g| g.df > (index.len() as u64 / 16).max(64)).map(|g| g.df).sum();
+                let rare = groups
+                    .iter()
+                    .any(|g| g.df <= (index.len() as u64 / 16).max(64));
+                let common: u64 = groups
+                    .iter()
+                    .filter(|g| g.df > (index.len() as u64 / 16).max(64))
+                    .map(|g| g.df)
+                    .sum();
                 pruned += usize::from(rare && common >= 8192);
             }
         }

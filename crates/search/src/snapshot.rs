@@ -27,8 +27,8 @@ use dreamcatcher_model::{Site, Timestamp};
 
 use crate::dictionary::Dictionary;
 use crate::index::{
-    BODY, DocInfo, DocKind, DocState, DreamEntry, FIELDS, FragmentRef, KindStats, SearchIndex, coded_length,
-    encode_varint, kind_index,
+    BODY, DocInfo, DocKind, DocState, DreamEntry, FIELDS, FragmentRef, KindStats, SearchIndex,
+    coded_length, encode_varint, kind_index,
 };
 use crate::postings::{Posting, PostingStore};
 
@@ -43,11 +43,15 @@ const HEADER_LENGTH: usize = 24;
 pub enum SnapshotError {
     #[error("not a search index snapshot: it does not start with the \"DCSRCHIX\" magic bytes")]
     NotASnapshot,
-    #[error("search index snapshot version {found} is not supported (this build reads version {supported})")]
+    #[error(
+        "search index snapshot version {found} is not supported (this build reads version {supported})"
+    )]
     UnsupportedVersion { found: u32, supported: u32 },
     #[error("search index snapshot truncated: {what} runs past the end at byte {offset}")]
     Truncated { offset: usize, what: &'static str },
-    #[error("search index snapshot corrupted: payload CRC-32 is {found:08x}, the header says {expected:08x}")]
+    #[error(
+        "search index snapshot corrupted: payload CRC-32 is {found:08x}, the header says {expected:08x}"
+    )]
     ChecksumMismatch { expected: u32, found: u32 },
     #[error("invalid search index snapshot at byte {offset}: {what}")]
     Invalid { offset: usize, what: String },
@@ -83,15 +87,24 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn invalid(&self, what: impl Into<String>) -> SnapshotError {
-        SnapshotError::Invalid { offset: self.base + self.position, what: what.into() }
+        SnapshotError::Invalid {
+            offset: self.base + self.position,
+            what: what.into(),
+        }
     }
 
     fn truncated(&self, what: &'static str) -> SnapshotError {
-        SnapshotError::Truncated { offset: self.base + self.position, what }
+        SnapshotError::Truncated {
+            offset: self.base + self.position,
+            what,
+        }
     }
 
     fn byte(&mut self, what: &'static str) -> Result<u8, SnapshotError> {
-        let byte = *self.bytes.get(self.position).ok_or_else(|| self.truncated(what))?;
+        let byte = *self
+            .bytes
+            .get(self.position)
+            .ok_or_else(|| self.truncated(what))?;
         self.position += 1;
         Ok(byte)
     }
@@ -128,7 +141,10 @@ impl<'a> Reader<'a> {
     }
 
     fn slice(&mut self, length: usize, what: &'static str) -> Result<&'a [u8], SnapshotError> {
-        let end = self.position.checked_add(length).filter(|&end| end <= self.bytes.len());
+        let end = self
+            .position
+            .checked_add(length)
+            .filter(|&end| end <= self.bytes.len());
         let end = end.ok_or_else(|| self.truncated(what))?;
         let slice = &self.bytes[self.position..end];
         self.position = end;
@@ -149,7 +165,8 @@ impl<'a> Reader<'a> {
         let zigzag = self.varint(what)?;
         let seconds = ((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64);
         let nanos = self.bounded(what, 999_999_999)? as u32;
-        chrono::DateTime::from_timestamp(seconds, nanos).ok_or_else(|| self.invalid(format!("{what} is out of range")))
+        chrono::DateTime::from_timestamp(seconds, nanos)
+            .ok_or_else(|| self.invalid(format!("{what} is out of range")))
     }
 
     fn flag(&mut self, what: &'static str) -> Result<bool, SnapshotError> {
@@ -178,9 +195,13 @@ impl SearchIndex {
     /// The index as bytes for [`SearchIndex::from_snapshot`]. Removed documents and terms
     /// only they used are left out.
     pub fn to_snapshot(&self) -> Vec<u8> {
-        let mut writer = Writer { out: Vec::with_capacity(HEADER_LENGTH + self.total_postings as usize * 2) };
+        let mut writer = Writer {
+            out: Vec::with_capacity(HEADER_LENGTH + self.total_postings as usize * 2),
+        };
         writer.out.extend_from_slice(MAGIC);
-        writer.out.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
+        writer
+            .out
+            .extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
         writer.out.extend_from_slice(&[0; 12]);
 
         writer.varint(self.languages.len() as u64);
@@ -216,9 +237,12 @@ impl SearchIndex {
             for &doc in &dream.docs {
                 let slot = doc as usize;
                 let live = matches!(self.doc_state.get(slot), Some(DocState::Live(_)));
-                if let (true, Some(id), Some(info), Some(lengths)) =
-                    (live, new_ids.get_mut(slot), self.doc_info.get(slot), self.doc_lengths.get(slot))
-                {
+                if let (true, Some(id), Some(info), Some(lengths)) = (
+                    live,
+                    new_ids.get_mut(slot),
+                    self.doc_info.get(slot),
+                    self.doc_lengths.get(slot),
+                ) {
                     *id = order.len() as u32;
                     order.push((dream_index as u32, info, lengths));
                 }
@@ -262,21 +286,34 @@ impl SearchIndex {
         let mut previous: &[u8] = &[];
         for &id in &terms {
             let term = self.dictionary.term(id);
-            let shared = previous.iter().zip(term).take_while(|(a, b)| a == b).count();
+            let shared = previous
+                .iter()
+                .zip(term)
+                .take_while(|(a, b)| a == b)
+                .count();
             writer.varint(shared as u64);
             writer.bytes(&term[shared..]);
             previous = term;
         }
 
-        let live_postings: u64 = terms.iter().map(|&id| u64::from(self.live_df.get(id as usize).copied().unwrap_or(0))).sum();
+        let live_postings: u64 = terms
+            .iter()
+            .map(|&id| u64::from(self.live_df.get(id as usize).copied().unwrap_or(0)))
+            .sum();
         writer.varint(live_postings);
         let mut list: Vec<(u32, [u8; FIELDS])> = Vec::new();
         for &id in &terms {
             list.clear();
-            list.extend(self.postings.lists(id).into_iter().flatten().filter_map(|p| {
-                let new_id = *new_ids.get(p.doc as usize)?;
-                (new_id != u32::MAX).then_some((new_id, p.tf))
-            }));
+            list.extend(
+                self.postings
+                    .lists(id)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| {
+                        let new_id = *new_ids.get(p.doc as usize)?;
+                        (new_id != u32::MAX).then_some((new_id, p.tf))
+                    }),
+            );
             list.sort_unstable_by_key(|&(doc, _)| doc);
             writer.varint(list.len() as u64);
             let mut next_expected: u64 = 0;
@@ -286,7 +323,10 @@ impl SearchIndex {
                 let simple = tf == [0, 0, 0, 1];
                 writer.varint(delta << 1 | u64::from(simple));
                 if !simple {
-                    let mask = tf.iter().enumerate().fold(0u8, |m, (f, &t)| if t > 0 { m | 1 << f } else { m });
+                    let mask = tf
+                        .iter()
+                        .enumerate()
+                        .fold(0u8, |m, (f, &t)| if t > 0 { m | 1 << f } else { m });
                     writer.out.push(mask);
                     for &t in tf.iter().filter(|&&t| t > 0) {
                         writer.varint(u64::from(t));
@@ -308,21 +348,34 @@ impl SearchIndex {
         if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
             return Err(SnapshotError::NotASnapshot);
         }
-        let mut header = Reader { bytes, position: MAGIC.len(), base: 0 };
+        let mut header = Reader {
+            bytes,
+            position: MAGIC.len(),
+            base: 0,
+        };
         let version = u32::from_le_bytes(fixed(&mut header, "version")?);
         if version != SNAPSHOT_VERSION {
-            return Err(SnapshotError::UnsupportedVersion { found: version, supported: SNAPSHOT_VERSION });
+            return Err(SnapshotError::UnsupportedVersion {
+                found: version,
+                supported: SNAPSHOT_VERSION,
+            });
         }
         let length = u64::from_le_bytes(fixed(&mut header, "payload length")?);
         let expected = u32::from_le_bytes(fixed(&mut header, "checksum")?);
         let payload = &bytes[HEADER_LENGTH..];
         if length != payload.len() as u64 {
             return Err(if length > payload.len() as u64 {
-                SnapshotError::Truncated { offset: bytes.len(), what: "payload" }
+                SnapshotError::Truncated {
+                    offset: bytes.len(),
+                    what: "payload",
+                }
             } else {
                 SnapshotError::Invalid {
                     offset: HEADER_LENGTH,
-                    what: format!("payload is {} bytes, the header says {length}", payload.len()),
+                    what: format!(
+                        "payload is {} bytes, the header says {length}",
+                        payload.len()
+                    ),
                 }
             });
         }
@@ -330,11 +383,18 @@ impl SearchIndex {
         if found != expected {
             return Err(SnapshotError::ChecksumMismatch { expected, found });
         }
-        decode_payload(&mut Reader { bytes: payload, position: 0, base: HEADER_LENGTH })
+        decode_payload(&mut Reader {
+            bytes: payload,
+            position: 0,
+            base: HEADER_LENGTH,
+        })
     }
 }
 
-fn fixed<const N: usize>(reader: &mut Reader<'_>, what: &'static str) -> Result<[u8; N], SnapshotError> {
+fn fixed<const N: usize>(
+    reader: &mut Reader<'_>,
+    what: &'static str,
+) -> Result<[u8; N], SnapshotError> {
     let slice = reader.slice(N, what)?;
     let mut array = [0; N];
     array.copy_from_slice(slice);
@@ -375,7 +435,11 @@ fn decode_payload(reader: &mut Reader<'_>) -> Result<SearchIndex, SnapshotError>
         }
         let date = reader.date("dream date")?;
         let usage_count = reader.bounded("usage count", u64::from(u32::MAX))? as u32;
-        let last_used_at = if reader.flag("last used")? { Some(reader.date("last used date")?) } else { None };
+        let last_used_at = if reader.flag("last used")? {
+            Some(reader.date("last used date")?)
+        } else {
+            None
+        };
         let languages_count = reader.count("dream language count")?;
         let mut languages = Vec::with_capacity(languages_count);
         for _ in 0..languages_count {
@@ -383,7 +447,10 @@ fn decode_payload(reader: &mut Reader<'_>) -> Result<SearchIndex, SnapshotError>
         }
         let slot = index.dreams.len() as u32;
         if index.dream_slots.insert(Box::from(id), slot).is_some() {
-            return Err(SnapshotError::Invalid { offset: HEADER_LENGTH + id_offset, what: format!("dream id {id:?} appears twice") });
+            return Err(SnapshotError::Invalid {
+                offset: HEADER_LENGTH + id_offset,
+                what: format!("dream id {id:?} appears twice"),
+            });
         }
         index.dreams.push(Some(DreamEntry {
             id: Box::from(id),
@@ -407,7 +474,8 @@ fn decode_payload(reader: &mut Reader<'_>) -> Result<SearchIndex, SnapshotError>
     index.doc_info.reserve(doc_count);
     let mut stats = [KindStats::default(); 2];
     for doc in 0..doc_count as u32 {
-        let dream = reader.bounded("document's dream", dream_count.saturating_sub(1) as u64)? as u32;
+        let dream =
+            reader.bounded("document's dream", dream_count.saturating_sub(1) as u64)? as u32;
         if dream_count == 0 {
             return Err(reader.invalid("a document without any dream"));
         }
@@ -423,9 +491,17 @@ fn decode_payload(reader: &mut Reader<'_>) -> Result<SearchIndex, SnapshotError>
             }),
             other => return Err(reader.invalid(format!("document kind {other} is not 0, 1 or 2"))),
         };
-        let kind = if fragment.is_some() { DocKind::Fragment } else { DocKind::Dream };
+        let kind = if fragment.is_some() {
+            DocKind::Fragment
+        } else {
+            DocKind::Dream
+        };
         let language = reader.bounded("document language", language_limit)? as u16;
-        let title = if reader.flag("document title")? { Some(Box::from(reader.string("document title")?)) } else { None };
+        let title = if reader.flag("document title")? {
+            Some(Box::from(reader.string("document title")?))
+        } else {
+            None
+        };
         let lengths: [u8; FIELDS] = fixed(reader, "field lengths")?;
         let kind_stats = &mut stats[kind_index(kind)];
         kind_stats.docs += 1;
@@ -437,7 +513,12 @@ fn decode_payload(reader: &mut Reader<'_>) -> Result<SearchIndex, SnapshotError>
         }
         index.doc_state.push(DocState::Live(kind));
         index.doc_lengths.push(lengths);
-        index.doc_info.push(DocInfo { dream, fragment, language, title });
+        index.doc_info.push(DocInfo {
+            dream,
+            fragment,
+            language,
+            title,
+        });
     }
     index.stats = stats;
     index.doc_terms = vec![Vec::new(); doc_count];
@@ -450,7 +531,9 @@ fn decode_payload(reader: &mut Reader<'_>) -> Result<SearchIndex, SnapshotError>
         let shared = reader.varint("shared prefix length")?;
         let previous_length = text.len() - previous_start;
         if shared > previous_length as u64 {
-            return Err(reader.invalid(format!("term shares {shared} bytes with a previous term of {previous_length}")));
+            return Err(reader.invalid(format!(
+                "term shares {shared} bytes with a previous term of {previous_length}"
+            )));
         }
         let suffix_offset = reader.position;
         let suffix_length = reader.count("term suffix")?;
@@ -468,7 +551,8 @@ fn decode_payload(reader: &mut Reader<'_>) -> Result<SearchIndex, SnapshotError>
             });
         }
         previous_start = start;
-        let end = u32::try_from(text.len()).map_err(|_| reader.invalid("term text exceeds 4 GiB"))?;
+        let end =
+            u32::try_from(text.len()).map_err(|_| reader.invalid("term text exceeds 4 GiB"))?;
         ends.push(end);
     }
     index.dictionary = Dictionary::from_sorted(text, ends);
@@ -492,7 +576,9 @@ fn decode_payload(reader: &mut Reader<'_>) -> Result<SearchIndex, SnapshotError>
             let value = reader.varint("posting")?;
             let delta = value >> 1;
             if delta == 0 {
-                return Err(reader.invalid("postings must list documents in strictly increasing order"));
+                return Err(
+                    reader.invalid("postings must list documents in strictly increasing order")
+                );
             }
             let doc = next_expected.saturating_add(delta - 1);
             if doc >= doc_limit {
@@ -505,7 +591,9 @@ fn decode_payload(reader: &mut Reader<'_>) -> Result<SearchIndex, SnapshotError>
             } else {
                 let mask = reader.byte("field mask")?;
                 if mask == 0 || mask >> FIELDS != 0 {
-                    return Err(reader.invalid(format!("field mask {mask:#04x} is not a non-empty set of 4 fields")));
+                    return Err(reader.invalid(format!(
+                        "field mask {mask:#04x} is not a non-empty set of 4 fields"
+                    )));
                 }
                 for (field, count) in tf.iter_mut().enumerate() {
                     if mask & (1 << field) != 0 {
@@ -516,18 +604,27 @@ fn decode_payload(reader: &mut Reader<'_>) -> Result<SearchIndex, SnapshotError>
                     }
                 }
             }
-            base.push(Posting { doc: doc as u32, tf });
+            base.push(Posting {
+                doc: doc as u32,
+                tf,
+            });
         }
         index.live_df.push(posting_count as u32);
     }
     if base.len() != total {
-        return Err(reader.invalid(format!("{} postings where the total says {total}", base.len())));
+        return Err(reader.invalid(format!(
+            "{} postings where the total says {total}",
+            base.len()
+        )));
     }
     offsets.push(base.len() as u32);
     index.total_postings = base.len() as u64;
     index.postings = PostingStore::from_base(offsets, base);
     if reader.position != reader.bytes.len() {
-        return Err(reader.invalid(format!("{} bytes left over after the postings", reader.bytes.len() - reader.position)));
+        return Err(reader.invalid(format!(
+            "{} bytes left over after the postings",
+            reader.bytes.len() - reader.position
+        )));
     }
     Ok(index)
 }

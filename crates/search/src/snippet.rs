@@ -30,13 +30,21 @@ pub struct Highlighter {
 
 impl Highlighter {
     pub fn new(query: &str) -> Highlighter {
-        let mut highlighter = Highlighter { exact: Vec::new(), prefixes: Vec::new() };
+        let mut highlighter = Highlighter {
+            exact: Vec::new(),
+            prefixes: Vec::new(),
+        };
         let mut buffer = String::new();
         tokenize(query, &mut buffer, &mut |term, range, role| {
             // A lone letter being typed would mark every word starting with it; the index
             // takes such a prefix as typed too.
-            let completing = range.end == query.len() && (term.chars().count() > 1 || role == TermRole::Cjk);
-            let list = if completing { &mut highlighter.prefixes } else { &mut highlighter.exact };
+            let completing =
+                range.end == query.len() && (term.chars().count() > 1 || role == TermRole::Cjk);
+            let list = if completing {
+                &mut highlighter.prefixes
+            } else {
+                &mut highlighter.exact
+            };
             if !list.iter().any(|t| t == term) {
                 list.push(term.to_string());
             }
@@ -45,7 +53,8 @@ impl Highlighter {
     }
 
     fn matches(&self, term: &str) -> bool {
-        self.exact.iter().any(|t| t == term) || self.prefixes.iter().any(|p| term.starts_with(p.as_str()))
+        self.exact.iter().any(|t| t == term)
+            || self.prefixes.iter().any(|p| term.starts_with(p.as_str()))
     }
 
     /// Byte ranges of `text` matching the query: sorted, merged, on char boundaries.
@@ -102,7 +111,9 @@ impl Highlighter {
         if end < text.len() {
             out.push('…');
         }
-        let scan_end = text[end..].find(char::is_whitespace).map_or(text.len(), |o| end + o);
+        let scan_end = text[end..]
+            .find(char::is_whitespace)
+            .map_or(text.len(), |o| end + o);
         // `offsets` holds (source byte, output byte) of every character copied, in order.
         let output_start = |source: usize| {
             let index = offsets.partition_point(|&(s, _)| s < source);
@@ -154,7 +165,9 @@ fn merge(mut spans: Vec<Range<usize>>) -> Vec<Range<usize>> {
 /// Up to `lead` characters before `position`, starting after a whitespace when there is one.
 fn window_start(text: &str, position: usize, lead: usize) -> usize {
     let before = &text[..position];
-    let Some((offset, _)) = before.char_indices().rev().nth(lead.saturating_sub(1)) else { return 0 };
+    let Some((offset, _)) = before.char_indices().rev().nth(lead.saturating_sub(1)) else {
+        return 0;
+    };
     match before[offset..].find(char::is_whitespace) {
         Some(space) => offset + space,
         None => offset,
@@ -162,7 +175,9 @@ fn window_start(text: &str, position: usize, lead: usize) -> usize {
 }
 
 fn skip_whitespace(text: &str, position: usize) -> usize {
-    text[position..].find(|c: char| !c.is_whitespace()).map_or(text.len(), |o| position + o)
+    text[position..]
+        .find(|c: char| !c.is_whitespace())
+        .map_or(text.len(), |o| position + o)
 }
 
 /// Highlight spans of `query`'s matches in `text` (for titles, say).
@@ -187,17 +202,29 @@ impl SearchHit {
         let text = match (self.kind, self.fragment) {
             (DocKind::Dream, _) | (DocKind::Fragment, None) => {
                 let prose = dream_prose(dream).collect::<Vec<_>>().join("\n");
-                if !highlighter.has_match(&prose) && highlighter.has_match(&dream.notes) || prose.trim().is_empty() {
+                if !highlighter.has_match(&prose) && highlighter.has_match(&dream.notes)
+                    || prose.trim().is_empty()
+                {
                     dream.notes.clone()
                 } else {
                     prose
                 }
             }
             (DocKind::Fragment, Some(fragment)) => {
-                let message = dream.conversation.messages.get(fragment.message() as usize)?;
+                let message = dream
+                    .conversation
+                    .messages
+                    .get(fragment.message() as usize)?;
                 match fragment {
-                    FragmentRef::Code { block, .. } => message.fragments.code_blocks.get(block as usize)?.code.clone(),
-                    FragmentRef::Todo { item, .. } => message.fragments.todos.get(item as usize)?.text.clone(),
+                    FragmentRef::Code { block, .. } => message
+                        .fragments
+                        .code_blocks
+                        .get(block as usize)?
+                        .code
+                        .clone(),
+                    FragmentRef::Todo { item, .. } => {
+                        message.fragments.todos.get(item as usize)?.text.clone()
+                    }
                 }
             }
         };

@@ -29,7 +29,11 @@ pub(crate) enum TermRole {
 /// Calls `emit(term, source_byte_range, role)` for each term of `text`, in text order (a
 /// compound's parts come before its whole forms). `buffer` is scratch space, reused so that
 /// tokenising allocates nothing per term.
-pub(crate) fn tokenize(text: &str, buffer: &mut String, emit: &mut impl FnMut(&str, Range<usize>, TermRole)) {
+pub(crate) fn tokenize(
+    text: &str,
+    buffer: &mut String,
+    emit: &mut impl FnMut(&str, Range<usize>, TermRole),
+) {
     let bytes = text.as_bytes();
     let mut position = 0;
     while let Some(&byte) = bytes.get(position) {
@@ -37,7 +41,9 @@ pub(crate) fn tokenize(text: &str, buffer: &mut String, emit: &mut impl FnMut(&s
             position += 1;
             continue;
         }
-        let Some((ch, length)) = char_at(text, position) else { break };
+        let Some((ch, length)) = char_at(text, position) else {
+            break;
+        };
         if is_word_char(ch) {
             let end = compound_end(text, position);
             emit_compound(text, position..end, buffer, emit);
@@ -144,16 +150,27 @@ fn compound_end(text: &str, start: usize) -> usize {
     }
 }
 
-fn emit_cjk_run(text: &str, run: Range<usize>, emit: &mut impl FnMut(&str, Range<usize>, TermRole)) {
+fn emit_cjk_run(
+    text: &str,
+    run: Range<usize>,
+    emit: &mut impl FnMut(&str, Range<usize>, TermRole),
+) {
     let slice = &text[run.clone()];
-    let mut chars = slice.char_indices().map(|(offset, c)| (run.start + offset, c)).peekable();
-    let Some(&(_, first)) = chars.peek() else { return };
+    let mut chars = slice
+        .char_indices()
+        .map(|(offset, c)| (run.start + offset, c))
+        .peekable();
+    let Some(&(_, first)) = chars.peek() else {
+        return;
+    };
     if first.len_utf8() == slice.len() {
         emit(slice, run, TermRole::Cjk);
         return;
     }
     while let Some((start, ch)) = chars.next() {
-        let Some(&(next_start, next)) = chars.peek() else { break };
+        let Some(&(next_start, next)) = chars.peek() else {
+            break;
+        };
         let end = next_start + next.len_utf8();
         debug_assert_eq!(start + ch.len_utf8(), next_start);
         emit(&text[start..end], start..end, TermRole::Cjk);
@@ -166,7 +183,11 @@ fn emit_compound(
     buffer: &mut String,
     emit: &mut impl FnMut(&str, Range<usize>, TermRole),
 ) {
-    if text.as_bytes().get(compound.clone()).is_some_and(<[u8]>::is_ascii) {
+    if text
+        .as_bytes()
+        .get(compound.clone())
+        .is_some_and(<[u8]>::is_ascii)
+    {
         emit_ascii_compound(text, compound, buffer, emit);
     } else {
         emit_compound_chars(text, compound, buffer, emit);
@@ -184,7 +205,9 @@ fn emit_ascii_compound(
     let bytes = text.as_bytes().get(compound.clone()).unwrap_or_default();
     let base = compound.start;
     let mut emit_ascii = |range: Range<usize>, upper: bool, role: TermRole| {
-        let Some(raw) = text.get(base + range.start..base + range.end) else { return };
+        let Some(raw) = text.get(base + range.start..base + range.end) else {
+            return;
+        };
         if raw.is_empty() || raw.len() > MAX_TERM_BYTES {
             return;
         }
@@ -222,7 +245,10 @@ fn emit_ascii_compound(
             let upper = class & UPPER != 0;
             match part {
                 Some(start) if upper => {
-                    let before = position.checked_sub(1).and_then(|p| bytes.get(p)).map_or(0, |&b| ascii_class(b));
+                    let before = position
+                        .checked_sub(1)
+                        .and_then(|p| bytes.get(p))
+                        .map_or(0, |&b| ascii_class(b));
                     let next_is_lower = bytes.get(position + 1).is_some_and(u8::is_ascii_lowercase);
                     if before & LOWER_OR_DIGIT != 0 || (before & UPPER != 0 && next_is_lower) {
                         segment_parts += 1;
@@ -275,7 +301,13 @@ fn emit_compound_chars(
         position = scan_while(&text[..compound.end], segment_end, is_joiner);
     }
     if segments > 1 {
-        emit_folded(&text[compound.clone()], compound, TermRole::Whole, buffer, emit);
+        emit_folded(
+            &text[compound.clone()],
+            compound,
+            TermRole::Whole,
+            buffer,
+            emit,
+        );
     }
 }
 
@@ -296,14 +328,24 @@ fn emit_segment(
         if ch == '_' {
             if let Some(start) = part_start.take() {
                 parts += 1;
-                emit_part(text, segment.start + start..segment.start + offset, buffer, emit);
+                emit_part(
+                    text,
+                    segment.start + start..segment.start + offset,
+                    buffer,
+                    emit,
+                );
             }
         } else {
             if let (Some(start), Some(before)) = (part_start, previous) {
                 let next = char_at(word, offset + length).map(|(c, _)| c);
                 if is_camel_boundary(before, ch, next) {
                     parts += 1;
-                    emit_part(text, segment.start + start..segment.start + offset, buffer, emit);
+                    emit_part(
+                        text,
+                        segment.start + start..segment.start + offset,
+                        buffer,
+                        emit,
+                    );
                     part_start = Some(offset);
                 }
             }
@@ -323,7 +365,12 @@ fn emit_segment(
     }
 }
 
-fn emit_part(text: &str, part: Range<usize>, buffer: &mut String, emit: &mut impl FnMut(&str, Range<usize>, TermRole)) {
+fn emit_part(
+    text: &str,
+    part: Range<usize>,
+    buffer: &mut String,
+    emit: &mut impl FnMut(&str, Range<usize>, TermRole),
+) {
     emit_folded(&text[part.clone()], part, TermRole::Part, buffer, emit);
 }
 
@@ -410,8 +457,8 @@ const LATIN_FOLDS: &str = concat!(
 
 fn fold_latin(ch: char) -> Option<&'static str> {
     const LETTERS: [&str; 26] = [
-        "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t", "u",
-        "v", "w", "x", "y", "z",
+        "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r",
+        "s", "t", "u", "v", "w", "x", "y", "z",
     ];
     let code = ch as u32;
     let index = code.checked_sub(0xC0)? as usize;
@@ -484,14 +531,20 @@ mod tests {
 
     #[test]
     fn prose_is_lowercased_and_folded() {
-        assert_eq!(words("Café Straße, naïve ÆON!"), ["cafe", "strasse", "naive", "aeon"]);
+        assert_eq!(
+            words("Café Straße, naïve ÆON!"),
+            ["cafe", "strasse", "naive", "aeon"]
+        );
         assert_eq!(words("cafe\u{301}s"), ["cafes"]);
     }
 
     #[test]
     fn camel_and_snake_case_split_and_kept_whole() {
         assert_eq!(words("getUserName"), ["get", "user", "name", "getusername"]);
-        assert_eq!(words("get_user_name"), ["get", "user", "name", "get_user_name"]);
+        assert_eq!(
+            words("get_user_name"),
+            ["get", "user", "name", "get_user_name"]
+        );
         assert_eq!(words("HTTPServer"), ["http", "server", "httpserver"]);
         assert_eq!(words("base64Encode"), ["base64", "encode", "base64encode"]);
         assert_eq!(words("__init__"), ["init", "__init__"]);
@@ -500,11 +553,21 @@ mod tests {
 
     #[test]
     fn paths_and_dotted_names_split_and_kept_whole() {
-        assert_eq!(words("std::fs::read"), ["std", "fs", "read", "std::fs::read"]);
+        assert_eq!(
+            words("std::fs::read"),
+            ["std", "fs", "read", "std::fs::read"]
+        );
         assert_eq!(words("src/lib.rs"), ["src", "lib", "rs", "src/lib.rs"]);
         assert_eq!(
             words("self.read_to_string()"),
-            ["self", "read", "to", "string", "read_to_string", "self.read_to_string"]
+            [
+                "self",
+                "read",
+                "to",
+                "string",
+                "read_to_string",
+                "self.read_to_string"
+            ]
         );
         assert_eq!(words("end. Next"), ["end", "next"]);
         assert_eq!(words("wait..."), ["wait"]);
@@ -514,7 +577,10 @@ mod tests {
     fn cjk_runs_become_bigrams() {
         assert_eq!(words("数据库连接"), ["数据", "据库", "库连", "连接"]);
         assert_eq!(words("用 Rust 写"), ["用", "rust", "写"]);
-        assert_eq!(words("データベース"), ["デー", "ータ", "タベ", "ベー", "ース"]);
+        assert_eq!(
+            words("データベース"),
+            ["デー", "ータ", "タベ", "ベー", "ース"]
+        );
         assert_eq!(words("한국어"), ["한국", "국어"]);
         let roles: Vec<TermRole> = terms("数据 x").into_iter().map(|(_, r)| r).collect();
         assert_eq!(roles, [TermRole::Cjk, TermRole::Part]);

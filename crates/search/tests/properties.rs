@@ -36,9 +36,15 @@ fn dreams() -> impl Strategy<Value = Vec<Dream>> {
 fn assert_spans_valid(text: &str, spans: &[std::ops::Range<usize>]) {
     let mut previous_end = 0;
     for span in spans {
-        assert!(span.start < span.end && span.end <= text.len(), "{span:?} in {text:?}");
+        assert!(
+            span.start < span.end && span.end <= text.len(),
+            "{span:?} in {text:?}"
+        );
         assert!(span.start >= previous_end, "spans overlap: {spans:?}");
-        assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end), "{span:?} in {text:?}");
+        assert!(
+            text.is_char_boundary(span.start) && text.is_char_boundary(span.end),
+            "{span:?} in {text:?}"
+        );
         previous_end = span.end;
     }
 }

@@ -15,14 +15,30 @@ fn library() -> Vec<Dream> {
             1 => format!("如何连接数据库并读取配置文件 第{i}次"),
             _ => format!("Parsing JSON payloads and retrying failed requests {i}"),
         };
-        let code_text = format!("fn load_config_{i}(path: &str) -> Config {{ read_to_string(path).parse() }} // retryCount {i}");
-        let mut builder = dream(&format!("lib{i}"), &format!("Library item {i} {}", ["pool", "数据库", "json"][i % 3]))
-            .day(i as i64 * 2)
-            .tags(if i % 2 == 0 { &["work", "db"] } else { &["home"] })
-            .notes(if i % 5 == 0 { "remember the timeout" } else { "" })
-            .usage(i as u32 % 7, (i % 4 == 0).then_some(97))
-            .message(question(&prose))
-            .message(answer("Here is the code:", vec![code(language, &code_text)]));
+        let code_text = format!(
+            "fn load_config_{i}(path: &str) -> Config {{ read_to_string(path).parse() }} // retryCount {i}"
+        );
+        let mut builder = dream(
+            &format!("lib{i}"),
+            &format!("Library item {i} {}", ["pool", "数据库", "json"][i % 3]),
+        )
+        .day(i as i64 * 2)
+        .tags(if i % 2 == 0 {
+            &["work", "db"]
+        } else {
+            &["home"]
+        })
+        .notes(if i % 5 == 0 {
+            "remember the timeout"
+        } else {
+            ""
+        })
+        .usage(i as u32 % 7, (i % 4 == 0).then_some(97))
+        .message(question(&prose))
+        .message(answer(
+            "Here is the code:",
+            vec![code(language, &code_text)],
+        ));
         if i % 6 == 0 {
             builder = builder.todos(vec![todo("handle the retry timeout"), todo("log failures")]);
         }
@@ -48,17 +64,45 @@ fn churned_index() -> SearchIndex {
 }
 
 const QUERIES: &[&str] = &[
-    "database", "pool", "datab", "数据", "数据库连接", "配置", "loadConfig", "load_config_3", "read_to_string", "retry",
-    "retr", "json pars", "timeout", "", "renamed", "x",
+    "database",
+    "pool",
+    "datab",
+    "数据",
+    "数据库连接",
+    "配置",
+    "loadConfig",
+    "load_config_3",
+    "read_to_string",
+    "retry",
+    "retr",
+    "json pars",
+    "timeout",
+    "",
+    "renamed",
+    "x",
 ];
 
 fn all_options() -> Vec<SearchOptions> {
     vec![
         SearchOptions::default(),
-        SearchOptions { limit: 50, ..SearchOptions::default() },
-        SearchOptions { language: Some("rust".into()), ..SearchOptions::default() },
-        SearchOptions { tags: vec!["work".into()], kind: Some(DocKind::Fragment), ..SearchOptions::default() },
-        SearchOptions { site: Some(Site::Claude), since: Some(at(10)), ..SearchOptions::default() },
+        SearchOptions {
+            limit: 50,
+            ..SearchOptions::default()
+        },
+        SearchOptions {
+            language: Some("rust".into()),
+            ..SearchOptions::default()
+        },
+        SearchOptions {
+            tags: vec!["work".into()],
+            kind: Some(DocKind::Fragment),
+            ..SearchOptions::default()
+        },
+        SearchOptions {
+            site: Some(Site::Claude),
+            since: Some(at(10)),
+            ..SearchOptions::default()
+        },
     ]
 }
 
@@ -67,7 +111,11 @@ fn assert_same_results(a: &SearchIndex, b: &SearchIndex) {
     assert_eq!(a.dream_count(), b.dream_count());
     for query in QUERIES {
         for options in all_options() {
-            assert_eq!(a.search(query, &options, now()), b.search(query, &options, now()), "query {query:?} {options:?}");
+            assert_eq!(
+                a.search(query, &options, now()),
+                b.search(query, &options, now()),
+                "query {query:?} {options:?}"
+            );
         }
     }
     let context = SuggestionContext {
@@ -86,8 +134,16 @@ fn restored_index_answers_exactly_like_the_original() {
     let bytes = original.to_snapshot();
     let restored = SearchIndex::from_snapshot(&bytes).expect("restores");
     assert_same_results(&original, &restored);
-    assert!(!original.search("数据", &SearchOptions::default(), now()).is_empty());
-    assert_eq!(restored.to_snapshot(), bytes, "a restored index writes the same snapshot");
+    assert!(
+        !original
+            .search("数据", &SearchOptions::default(), now())
+            .is_empty()
+    );
+    assert_eq!(
+        restored.to_snapshot(),
+        bytes,
+        "a restored index writes the same snapshot"
+    );
 }
 
 #[test]
@@ -103,7 +159,10 @@ fn restored_index_keeps_updating_like_the_original() {
         index.upsert_dream(&dreams[0]);
     }
     assert_same_results(&original, &restored);
-    assert!(original.search("kubernetes", &SearchOptions::default(), now())[0].dream_id == dreams[2].id());
+    assert!(
+        original.search("kubernetes", &SearchOptions::default(), now())[0].dream_id
+            == dreams[2].id()
+    );
     let removed = restored.search("load_config_1 ", &SearchOptions::default(), now());
     assert!(!removed.is_empty() && removed.iter().all(|h| h.dream_id != dreams[1].id()));
 }
@@ -113,19 +172,32 @@ fn empty_index_round_trips() {
     let empty = SearchIndex::new();
     let restored = SearchIndex::from_snapshot(&empty.to_snapshot()).unwrap();
     assert!(restored.is_empty());
-    assert!(restored.search("anything", &SearchOptions::default(), now()).is_empty());
+    assert!(
+        restored
+            .search("anything", &SearchOptions::default(), now())
+            .is_empty()
+    );
 }
 
 #[test]
 fn wrong_magic_and_version_are_reported() {
     let bytes = churned_index().to_snapshot();
-    assert_eq!(SearchIndex::from_snapshot(b"").unwrap_err(), SnapshotError::NotASnapshot);
-    assert_eq!(SearchIndex::from_snapshot(b"{\"json\": true}").unwrap_err(), SnapshotError::NotASnapshot);
+    assert_eq!(
+        SearchIndex::from_snapshot(b"").unwrap_err(),
+        SnapshotError::NotASnapshot
+    );
+    assert_eq!(
+        SearchIndex::from_snapshot(b"{\"json\": true}").unwrap_err(),
+        SnapshotError::NotASnapshot
+    );
     let mut other_version = bytes.clone();
     other_version[8..12].copy_from_slice(&(SNAPSHOT_VERSION + 1).to_le_bytes());
     assert_eq!(
         SearchIndex::from_snapshot(&other_version).unwrap_err(),
-        SnapshotError::UnsupportedVersion { found: SNAPSHOT_VERSION + 1, supported: SNAPSHOT_VERSION }
+        SnapshotError::UnsupportedVersion {
+            found: SNAPSHOT_VERSION + 1,
+            supported: SNAPSHOT_VERSION
+        }
     );
 }
 
@@ -133,7 +205,10 @@ fn wrong_magic_and_version_are_reported() {
 fn every_truncation_is_an_error() {
     let bytes = churned_index().to_snapshot();
     for length in 0..bytes.len() {
-        assert!(SearchIndex::from_snapshot(&bytes[..length]).is_err(), "length {length}");
+        assert!(
+            SearchIndex::from_snapshot(&bytes[..length]).is_err(),
+            "length {length}"
+        );
     }
     let mut longer = bytes.clone();
     longer.push(0);
@@ -147,7 +222,10 @@ fn flipped_bits_fail_the_checksum() {
         let mut corrupted = bytes.clone();
         corrupted[position] ^= 0x10;
         assert!(
-            matches!(SearchIndex::from_snapshot(&corrupted), Err(SnapshotError::ChecksumMismatch { .. })),
+            matches!(
+                SearchIndex::from_snapshot(&corrupted),
+                Err(SnapshotError::ChecksumMismatch { .. })
+            ),
             "byte {position}"
         );
     }
@@ -176,6 +254,8 @@ fn structurally_invalid_payloads_are_errors_not_panics() {
         }
     }
     assert!(errors > 0);
-    let message = SearchIndex::from_snapshot(&reseal(bytes[..bytes.len() - 3].to_vec())).unwrap_err().to_string();
+    let message = SearchIndex::from_snapshot(&reseal(bytes[..bytes.len() - 3].to_vec()))
+        .unwrap_err()
+        .to_string();
     assert!(message.contains("byte"), "{message}");
 }

@@ -35,9 +35,9 @@ fn unique_name(test: &str) -> String {
 
 async fn hits(library: &mut Library<IdbStore>, query: &str) -> usize {
     library
-        .search(query, 10, &DreamFilter::default())
+        .search(query, 0, 10, &DreamFilter::default(), at(10))
         .await
-        .map(|h| h.len())
+        .map(|page| page.hits.len())
         .unwrap_or(usize::MAX)
 }
 

@@ -334,6 +334,7 @@ pub fn DreamList() -> impl IntoView {
             role="listbox"
             tabindex="0"
             aria-label="Dreams"
+            aria-busy=move || (list.status.get() == ListStatus::Loading).to_string()
             aria-activedescendant=move || list.selected.get().map(|i| format!("row-{i}"))
             on:scroll=on_scroll
             on:keydown=on_keydown

@@ -11,7 +11,9 @@
 #![allow(dead_code)]
 
 use chrono::TimeZone;
-use dreamcatcher_model::{CodeBlock, CodeOrigin, Conversation, Dream, Message, Role, Site, Timestamp};
+use dreamcatcher_model::{
+    CodeBlock, CodeOrigin, Conversation, Dream, Message, Role, Site, Timestamp,
+};
 use dreamcatcher_search::{FragmentRef, SearchHit};
 
 /// SplitMix64: tiny, fast and good enough for test data.
@@ -50,33 +52,155 @@ impl Rng {
 }
 
 const COMMON: &[&str] = &[
-    "the", "a", "to", "of", "and", "in", "is", "it", "you", "that", "for", "this", "with", "on", "as", "be", "can",
-    "we", "if", "or", "not", "are", "by", "from", "use", "when", "your", "will", "then", "each", "so", "but", "have",
-    "here", "into", "which", "should", "also", "more", "only", "one", "all", "new", "first", "make", "like", "just",
-    "how", "what", "way", "need", "sure", "call", "works", "instead", "because", "example", "simple", "case", "note",
-    "without", "before", "after", "again", "every", "another", "value", "values", "return", "returns", "change",
+    "the", "a", "to", "of", "and", "in", "is", "it", "you", "that", "for", "this", "with", "on",
+    "as", "be", "can", "we", "if", "or", "not", "are", "by", "from", "use", "when", "your", "will",
+    "then", "each", "so", "but", "have", "here", "into", "which", "should", "also", "more", "only",
+    "one", "all", "new", "first", "make", "like", "just", "how", "what", "way", "need", "sure",
+    "call", "works", "instead", "because", "example", "simple", "case", "note", "without",
+    "before", "after", "again", "every", "another", "value", "values", "return", "returns",
+    "change",
 ];
 
 const TECH: &[&str] = &[
-    "function", "request", "response", "server", "client", "error", "handler", "config", "cache", "token", "user",
-    "file", "path", "query", "database", "connection", "pool", "retry", "timeout", "parser", "stream", "buffer",
-    "thread", "async", "await", "promise", "future", "channel", "socket", "header", "payload", "json", "schema",
-    "index", "search", "table", "column", "record", "session", "state", "store", "event", "message", "queue",
-    "worker", "task", "job", "batch", "logger", "metric", "trace", "span", "context", "option", "result", "vector",
-    "string", "number", "array", "map", "list", "set", "key", "hash", "sort", "filter", "reduce", "iterator",
-    "closure", "module", "package", "import", "export", "build", "deploy", "container", "image", "volume", "network",
-    "route", "router", "middleware", "auth", "login", "password", "secret", "certificate", "proxy", "upload",
-    "download", "render", "component", "props", "hook", "effect", "layout", "style", "theme", "button", "input",
-    "form", "validate", "validator", "encode", "decode", "serialize", "parse", "format", "convert", "merge", "split",
-    "spawn", "spawning", "blocking", "runtime", "executor", "scheduler", "signal", "process", "command", "shell",
+    "function",
+    "request",
+    "response",
+    "server",
+    "client",
+    "error",
+    "handler",
+    "config",
+    "cache",
+    "token",
+    "user",
+    "file",
+    "path",
+    "query",
+    "database",
+    "connection",
+    "pool",
+    "retry",
+    "timeout",
+    "parser",
+    "stream",
+    "buffer",
+    "thread",
+    "async",
+    "await",
+    "promise",
+    "future",
+    "channel",
+    "socket",
+    "header",
+    "payload",
+    "json",
+    "schema",
+    "index",
+    "search",
+    "table",
+    "column",
+    "record",
+    "session",
+    "state",
+    "store",
+    "event",
+    "message",
+    "queue",
+    "worker",
+    "task",
+    "job",
+    "batch",
+    "logger",
+    "metric",
+    "trace",
+    "span",
+    "context",
+    "option",
+    "result",
+    "vector",
+    "string",
+    "number",
+    "array",
+    "map",
+    "list",
+    "set",
+    "key",
+    "hash",
+    "sort",
+    "filter",
+    "reduce",
+    "iterator",
+    "closure",
+    "module",
+    "package",
+    "import",
+    "export",
+    "build",
+    "deploy",
+    "container",
+    "image",
+    "volume",
+    "network",
+    "route",
+    "router",
+    "middleware",
+    "auth",
+    "login",
+    "password",
+    "secret",
+    "certificate",
+    "proxy",
+    "upload",
+    "download",
+    "render",
+    "component",
+    "props",
+    "hook",
+    "effect",
+    "layout",
+    "style",
+    "theme",
+    "button",
+    "input",
+    "form",
+    "validate",
+    "validator",
+    "encode",
+    "decode",
+    "serialize",
+    "parse",
+    "format",
+    "convert",
+    "merge",
+    "split",
+    "spawn",
+    "spawning",
+    "blocking",
+    "runtime",
+    "executor",
+    "scheduler",
+    "signal",
+    "process",
+    "command",
+    "shell",
 ];
 
 const SYLLABLES: &[&str] = &[
-    "ka", "lo", "mi", "ver", "zan", "tor", "bel", "quo", "rix", "dun", "sel", "pra", "gon", "fyl", "wes", "nar", "oth",
-    "cly", "vin", "dra", "mek", "sul", "tai", "bro", "jex", "lum", "pev", "hox", "ru", "ti", "ne", "sa", "vo", "ke",
+    "ka", "lo", "mi", "ver", "zan", "tor", "bel", "quo", "rix", "dun", "sel", "pra", "gon", "fyl",
+    "wes", "nar", "oth", "cly", "vin", "dra", "mek", "sul", "tai", "bro", "jex", "lum", "pev",
+    "hox", "ru", "ti", "ne", "sa", "vo", "ke",
 ];
 
-const LANGUAGES: &[&str] = &["python", "rust", "javascript", "typescript", "go", "bash", "sql", "java"];
+const LANGUAGES: &[&str] = &[
+    "python",
+    "rust",
+    "javascript",
+    "typescript",
+    "go",
+    "bash",
+    "sql",
+    "java",
+];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Script {
@@ -111,25 +235,43 @@ impl Vocabulary {
                 (0..parts).map(|_| *rng.pick(SYLLABLES)).collect::<String>()
             })
             .collect();
-        let han_words = (0..6_000).map(|_| (0..2).map(|_| han(rng)).collect()).collect();
+        let han_words = (0..6_000)
+            .map(|_| (0..2).map(|_| han(rng)).collect())
+            .collect();
         let katakana_words = (0..3_000)
             .map(|_| {
                 let length = 3 + rng.below(3);
-                (0..length).map(|_| char::from_u32(0x30A2 + rng.below(80) as u32).unwrap_or('ア')).collect()
+                (0..length)
+                    .map(|_| char::from_u32(0x30A2 + rng.below(80) as u32).unwrap_or('ア'))
+                    .collect()
             })
             .collect();
         let hangul_words = (0..5_000)
             .map(|_| {
                 let length = 2 + rng.below(2);
-                (0..length).map(|_| char::from_u32(0xAC00 + rng.skewed(2400) as u32 * 4).unwrap_or('가')).collect()
+                (0..length)
+                    .map(|_| char::from_u32(0xAC00 + rng.skewed(2400) as u32 * 4).unwrap_or('가'))
+                    .collect()
             })
             .collect();
-        let mut vocabulary =
-            Vocabulary { pseudo, identifiers: Vec::new(), apis: Vec::new(), han_words, katakana_words, hangul_words };
+        let mut vocabulary = Vocabulary {
+            pseudo,
+            identifiers: Vec::new(),
+            apis: Vec::new(),
+            han_words,
+            katakana_words,
+            hangul_words,
+        };
         vocabulary.identifiers = (0..30_000)
-            .map(|_| (0..2 + rng.below(2)).map(|_| vocabulary.name_part(rng)).collect())
+            .map(|_| {
+                (0..2 + rng.below(2))
+                    .map(|_| vocabulary.name_part(rng))
+                    .collect()
+            })
             .collect();
-        vocabulary.apis = (0..4_000).map(|_| (vocabulary.name_part(rng), vocabulary.name_part(rng))).collect();
+        vocabulary.apis = (0..4_000)
+            .map(|_| (vocabulary.name_part(rng), vocabulary.name_part(rng)))
+            .collect();
         vocabulary
     }
 
@@ -256,13 +398,26 @@ impl Vocabulary {
                 1 => match language {
                     "rust" => format!("    let {variable} = {module}::{function}(&{argument})?;\n"),
                     "python" => format!("    {variable} = {module}.{function}({argument})\n"),
-                    "sql" => format!("  SELECT {variable}, {function} FROM {module} WHERE id = $1\n"),
-                    "bash" => format!("  {module} --{function} \"${argument}\" | grep {variable}\n"),
+                    "sql" => {
+                        format!("  SELECT {variable}, {function} FROM {module} WHERE id = $1\n")
+                    }
+                    "bash" => {
+                        format!("  {module} --{function} \"${argument}\" | grep {variable}\n")
+                    }
                     _ => format!("    const {variable} = await {module}.{function}({argument});\n"),
                 },
-                2 => format!("    if {variable}.{function}() {{ return {}; }}\n", rng.pick(&locals)),
-                3 => format!("    {function}({variable}, {});\n", self.pooled_identifier(rng, camel)),
-                _ => format!("    load(\"src/{module}/{}.rs\");\n", TECH[rng.skewed(TECH.len())]),
+                2 => format!(
+                    "    if {variable}.{function}() {{ return {}; }}\n",
+                    rng.pick(&locals)
+                ),
+                3 => format!(
+                    "    {function}({variable}, {});\n",
+                    self.pooled_identifier(rng, camel)
+                ),
+                _ => format!(
+                    "    load(\"src/{module}/{}.rs\");\n",
+                    TECH[rng.skewed(TECH.len())]
+                ),
             };
             out.push_str(&line);
         }
@@ -283,7 +438,12 @@ pub enum QueryKind {
     Identifier,
 }
 
-pub const QUERY_KINDS: [QueryKind; 4] = [QueryKind::Exact, QueryKind::Prefix, QueryKind::Cjk, QueryKind::Identifier];
+pub const QUERY_KINDS: [QueryKind; 4] = [
+    QueryKind::Exact,
+    QueryKind::Prefix,
+    QueryKind::Cjk,
+    QueryKind::Identifier,
+];
 
 impl QueryKind {
     pub fn name(self) -> &'static str {
@@ -306,7 +466,8 @@ pub struct Query {
 impl Query {
     /// The query "answers" when its target is among the hits.
     pub fn answered_by(&self, hits: &[SearchHit]) -> bool {
-        hits.iter().any(|h| h.dream_id == self.dream_id && h.fragment == self.fragment)
+        hits.iter()
+            .any(|h| h.dream_id == self.dream_id && h.fragment == self.fragment)
     }
 }
 
@@ -321,9 +482,18 @@ impl Corpus {
     /// The language of the code block a query targets.
     pub fn language_of(&self, query: &Query) -> Option<&str> {
         let dream = self.dreams.iter().find(|d| d.id() == query.dream_id)?;
-        let Some(FragmentRef::Code { message, block }) = query.fragment else { return None };
+        let Some(FragmentRef::Code { message, block }) = query.fragment else {
+            return None;
+        };
         let message = dream.conversation.messages.get(message as usize)?;
-        Some(message.fragments.code_blocks.get(block as usize)?.language.as_str())
+        Some(
+            message
+                .fragments
+                .code_blocks
+                .get(block as usize)?
+                .language
+                .as_str(),
+        )
     }
 }
 
@@ -350,10 +520,18 @@ pub fn generate(fragments: usize, queries_per_kind: usize, seed: u64) -> Corpus 
             Script::English => vocabulary.prose(&mut rng, Script::English, 28),
             other => vocabulary.prose(&mut rng, other, 12),
         };
-        let site = if rng.chance(60) { Site::Chatgpt } else { Site::Claude };
-        let mut conversation = Conversation::new(site, Some(format!("bench-{}", dreams.len())), title);
+        let site = if rng.chance(60) {
+            Site::Chatgpt
+        } else {
+            Site::Claude
+        };
+        let mut conversation =
+            Conversation::new(site, Some(format!("bench-{}", dreams.len())), title);
         conversation.updated_at = Some(now() - chrono::Duration::days(rng.below(400) as i64));
-        conversation.messages.push(Message::new(Role::User, vocabulary.prose(&mut rng, script, 80)));
+        conversation.messages.push(Message::new(
+            Role::User,
+            vocabulary.prose(&mut rng, script, 80),
+        ));
         let count = (1 + rng.below(9)).min(fragments - made);
         for _ in 0..count {
             let language = *rng.pick(LANGUAGES);
@@ -374,16 +552,26 @@ pub fn generate(fragments: usize, queries_per_kind: usize, seed: u64) -> Corpus 
             conversation.messages.push(message);
         }
         made += count;
-        let mut dream = Dream::captured(conversation, now() - chrono::Duration::days(rng.below(400) as i64));
+        let mut dream = Dream::captured(
+            conversation,
+            now() - chrono::Duration::days(rng.below(400) as i64),
+        );
         if rng.chance(30) {
-            dream.tags = (0..1 + rng.below(2)).map(|_| TECH[rng.skewed(TECH.len())].to_string()).collect();
+            dream.tags = (0..1 + rng.below(2))
+                .map(|_| TECH[rng.skewed(TECH.len())].to_string())
+                .collect();
         }
         dream.usage_count = rng.skewed(30) as u32;
         dreams.push(dream);
         scripts.push(script);
     }
     let queries = make_queries(&mut rng, &dreams, &scripts, queries_per_kind);
-    Corpus { dreams, queries, fragments: made, fragment_bytes }
+    Corpus {
+        dreams,
+        queries,
+        fragments: made,
+        fragment_bytes,
+    }
 }
 
 /// Lowercased alphanumeric runs, the way a person would type a word they saw (identifiers
@@ -463,7 +651,11 @@ impl<'a> Documents<'a> {
             }
             texts.push(prose);
         }
-        Documents { texts, blocks, _dreams: std::marker::PhantomData }
+        Documents {
+            texts,
+            blocks,
+            _dreams: std::marker::PhantomData,
+        }
     }
 }
 
@@ -482,21 +674,33 @@ fn word_postings(documents: &Documents<'_>) -> std::collections::BTreeMap<String
 }
 
 fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
-    a.iter().filter(|x| b.binary_search(x).is_ok()).copied().collect()
+    a.iter()
+        .filter(|x| b.binary_search(x).is_ok())
+        .copied()
+        .collect()
 }
 
 /// Queries that exactly one document answers fully: every word (or the prefix, or the CJK
 /// characters in a row) occurs in the target and in no other document together, so "answered"
 /// measures whether ranking puts that document in the top 10.
-fn make_queries(rng: &mut Rng, dreams: &[Dream], _scripts: &[Script], per_kind: usize) -> Vec<Query> {
+fn make_queries(
+    rng: &mut Rng,
+    dreams: &[Dream],
+    _scripts: &[Script],
+    per_kind: usize,
+) -> Vec<Query> {
     let documents = Documents::new(dreams);
     let words = word_postings(&documents);
-    let mut cjk_runs: std::collections::HashMap<String, (u32, usize)> = std::collections::HashMap::new();
+    let mut cjk_runs: std::collections::HashMap<String, (u32, usize)> =
+        std::collections::HashMap::new();
     for (number, text) in documents.texts.iter().enumerate() {
         let chars: Vec<char> = text.chars().collect();
         for length in [3, 4] {
             let mut seen = std::collections::HashSet::new();
-            for window in chars.windows(length).filter(|w| w.iter().all(|&c| is_cjk(c))) {
+            for window in chars
+                .windows(length)
+                .filter(|w| w.iter().all(|&c| is_cjk(c)))
+            {
                 let run: String = window.iter().collect();
                 if seen.insert(run.clone()) {
                     let entry = cjk_runs.entry(run).or_insert((0, number));
@@ -546,8 +750,11 @@ fn make_queries(rng: &mut Rng, dreams: &[Dream], _scripts: &[Script], per_kind: 
                         }
                         let cut = 3 + rng.below(3).min(second.len() - 4);
                         let prefix = &second[..cut];
-                        let mut completing: Vec<u32> =
-                            words.range(prefix.to_string()..).take_while(|(w, _)| w.starts_with(prefix)).flat_map(|(_, d)| d.iter().copied()).collect();
+                        let mut completing: Vec<u32> = words
+                            .range(prefix.to_string()..)
+                            .take_while(|(w, _)| w.starts_with(prefix))
+                            .flat_map(|(_, d)| d.iter().copied())
+                            .collect();
                         completing.sort_unstable();
                         completing.dedup();
                         if intersect(with_first, &completing) != [target] {
@@ -577,7 +784,11 @@ fn make_queries(rng: &mut Rng, dreams: &[Dream], _scripts: &[Script], per_kind: 
                     if holders.as_deref() != Some(&[target][..]) {
                         continue;
                     }
-                    if rng.chance(50) { identifier.to_string() } else { swap_case_style(identifier) }
+                    if rng.chance(50) {
+                        identifier.to_string()
+                    } else {
+                        swap_case_style(identifier)
+                    }
                 }
                 QueryKind::Cjk => {
                     let chars: Vec<char> = code.chars().collect();
@@ -594,8 +805,16 @@ fn make_queries(rng: &mut Rng, dreams: &[Dream], _scripts: &[Script], per_kind: 
                     rng.pick(&unique).clone()
                 }
             };
-            let fragment = Some(FragmentRef::Code { message: message_index as u32, block: 0 });
-            queries.push(Query { text, kind, dream_id: dreams[dream_index].id().to_string(), fragment });
+            let fragment = Some(FragmentRef::Code {
+                message: message_index as u32,
+                block: 0,
+            });
+            queries.push(Query {
+                text,
+                kind,
+                dream_id: dreams[dream_index].id().to_string(),
+                fragment,
+            });
             made += 1;
         }
     }

@@ -2,10 +2,15 @@
 #![allow(dead_code)]
 
 use chrono::TimeZone;
-use dreamcatcher_model::{CodeBlock, CodeOrigin, Conversation, Dream, Message, Role, Site, Timestamp, TodoItem, TodoMarker};
+use dreamcatcher_model::{
+    CodeBlock, CodeOrigin, Conversation, Dream, Message, Role, Site, Timestamp, TodoItem,
+    TodoMarker,
+};
 
 pub fn at(day: i64) -> Timestamp {
-    chrono::Utc.timestamp_opt(1_760_000_000 + day * 86_400, 0).unwrap()
+    chrono::Utc
+        .timestamp_opt(1_760_000_000 + day * 86_400, 0)
+        .unwrap()
 }
 
 pub fn now() -> Timestamp {
@@ -30,7 +35,12 @@ pub fn titled(mut block: CodeBlock, title: &str) -> CodeBlock {
 }
 
 pub fn todo(text: &str) -> TodoItem {
-    TodoItem { marker: TodoMarker::Todo, text: text.to_string(), line: 1, code_block: None }
+    TodoItem {
+        marker: TodoMarker::Todo,
+        text: text.to_string(),
+        line: 1,
+        code_block: None,
+    }
 }
 
 /// An assistant message with prose and code blocks (the fences also in its Markdown).
@@ -54,12 +64,19 @@ pub struct DreamBuilder {
 
 pub fn dream(site_id: &str, title: &str) -> DreamBuilder {
     let conversation = Conversation::new(Site::Chatgpt, Some(site_id.to_string()), title);
-    DreamBuilder { dream: Dream::captured(conversation, at(0)) }
+    DreamBuilder {
+        dream: Dream::captured(conversation, at(0)),
+    }
 }
 
 impl DreamBuilder {
     pub fn site(mut self, site: Site) -> Self {
-        let id = dreamcatcher_model::conversation_id(site, self.dream.conversation.site_id.as_deref(), "", "");
+        let id = dreamcatcher_model::conversation_id(
+            site,
+            self.dream.conversation.site_id.as_deref(),
+            "",
+            "",
+        );
         self.dream.conversation.site = site;
         self.dream.conversation.id = id;
         self
