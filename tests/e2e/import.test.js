@@ -49,7 +49,7 @@ describe('export and import', () => {
       }
       sites.mode.json = 500;
       const tab = await browser.context.newPage();
-      await tab.goto(pageUrl(sites.pages.find((p) => p.id === 'page-claude-2025')));
+      await tab.goto(pageUrl(sites.pages.find((p) => p.id === 'page-chatgpt-2024-12')));
       await tab.locator('.dreamcatcher-capture').click();
       assert.equal((await finalStatus(tab)).kind, 'ok', 'a capture read off the page too');
       await tab.close();
