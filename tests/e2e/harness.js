@@ -134,7 +134,18 @@ export async function launchBrowser() {
       '--ignore-certificate-errors',
     ],
   });
-  const worker = async () => context.serviceWorkers()[0] || context.waitForEvent('serviceworker');
+  // Polled as well as awaited: a worker registered between a look and the wait for the event
+  // would otherwise be missed.
+  const worker = async (timeout = 30000) => {
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline) {
+      const [running] = context.serviceWorkers();
+      if (running) return running;
+      const started = await context.waitForEvent('serviceworker', { timeout: 250 }).catch(() => null);
+      if (started) return started;
+    }
+    throw new Error(`the extension's service worker did not start within ${timeout} ms`);
+  };
   const sw = await worker();
   const extensionId = new URL(sw.url()).host;
   let apiPage = null;

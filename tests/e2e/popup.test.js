@@ -297,6 +297,8 @@ describe('settings', () => {
       await settings.locator('#delete-confirm').fill('DELETE');
       assert.equal(await remove.isDisabled(), false);
       await url.fill('not a url');
+      assert.equal(await settings.locator('.save-bar [role=status]').textContent(), 'Unsaved changes');
+      assert.equal(await save.isDisabled(), true, 'an invalid address cannot be saved');
       await settings.screenshot({ path: join(artifactsDir, 'settings.png'), fullPage: true });
     });
   });

@@ -653,8 +653,8 @@ pub enum Response {
         total: u32,
         #[serde(default)]
         offset: u32,
-        /// The ranking stops at the best few thousand matches: `total` counts those, and more
-        /// dreams match.
+        /// The ranking stops at the best thousand matching documents (dreams and their code
+        /// blocks): `total` counts the dreams among them, and more dreams match.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         total_capped: bool,
     },

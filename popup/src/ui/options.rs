@@ -18,6 +18,14 @@ fn site_hosts(site: Site) -> &'static str {
     }
 }
 
+/// What the line beside "Save settings" says: the last save's outcome, until the form is
+/// changed again after a successful save.
+fn save_line(last_save: &str, dirty: bool) -> String {
+    if dirty && last_save == SAVED { "Unsaved changes".into() } else { last_save.to_string() }
+}
+
+const SAVED: &str = "Saved";
+
 #[component]
 pub fn OptionsApp() -> impl IntoView {
     let backend = BackendHandle::from_context();
@@ -60,7 +68,7 @@ pub fn OptionsApp() -> impl IntoView {
                     url_text.set(stored.server_url.clone().unwrap_or_default());
                     draft.set(stored.clone());
                     saved.set(Some(stored));
-                    save_status.set("Saved".into());
+                    save_status.set(SAVED.into());
                 }
                 Err(error) => save_status.set(error.to_string()),
             }
@@ -87,7 +95,7 @@ pub fn OptionsApp() -> impl IntoView {
                     >
                         "Save settings"
                     </button>
-                    <span role="status">{move || save_status.get()}</span>
+                    <span role="status">{move || save_line(&save_status.get(), dirty())}</span>
                 </div>
             </Show>
             <DataSection />
@@ -363,5 +371,19 @@ fn DataSection() -> impl IntoView {
                 <p role="status">{move || delete_status.get()}</p>
             </div>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::save_line;
+
+    #[test]
+    fn saved_gives_way_to_unsaved_changes() {
+        assert_eq!(save_line("Saved", false), "Saved");
+        assert_eq!(save_line("Saved", true), "Unsaved changes");
+        assert_eq!(save_line("Saving…", true), "Saving…");
+        assert_eq!(save_line("server_url: bad", true), "server_url: bad");
+        assert_eq!(save_line("", true), "");
     }
 }

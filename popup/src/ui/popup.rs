@@ -233,7 +233,9 @@ pub fn PopupApp() -> impl IntoView {
         typed.set(text.clone());
         set_timeout(
             move || {
-                if typed.get_untracked() == text {
+                // Enter may have searched for it already: the same query again would reload
+                // the list and undo the scrolling done since.
+                if typed.get_untracked() == text && app.list.query.get_untracked() != text {
                     app.list.query.set(text);
                 }
             },
@@ -250,7 +252,10 @@ pub fn PopupApp() -> impl IntoView {
         }
         "Enter" => {
             // Search now rather than after the pause.
-            app.list.query.set(typed.get_untracked());
+            let text = typed.get_untracked();
+            if app.list.query.get_untracked() != text {
+                app.list.query.set(text);
+            }
         }
         _ => {}
     };
