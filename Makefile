@@ -34,16 +34,19 @@ test-wasm: setup
 	extension/run-wasm-tests.sh
 	popup/run-wasm-tests.sh
 
-# The size budget is checked on the same release build the end-to-end tests load.
+# The size budget is checked on the same release build the end-to-end tests load. The sync
+# tests run the real service binary (debug build: test-core has built it already).
 test-e2e: build
 	scripts/check-size.sh
+	cargo build --locked -p dreamcatcher-server --bin dreamcatcher-server
 	cd tests && npm test
 
 test: setup test-core test-wasm test-e2e
 
+# Side by side with the JavaScript alternatives (bench/README.md): bench/results.md and
+# bench/chart.svg; fails when the extension's wasm + JS is over bench/size-budget.txt.
 bench: build
-	cargo bench --workspace
-	cd tests && npm run bench
+	bench/run.sh
 
 fuzz:
 	scripts/fuzz.sh

@@ -1,6 +1,8 @@
 // Service worker (module). MV3 needs listeners registered synchronously at startup; each one
 // waits for the wasm module and hands over to Rust, which does all the work.
-import init, { handle_message, on_installed, on_context_menu, on_command } from './dreamcatcher_extension.js';
+import init, {
+  handle_message, on_installed, on_context_menu, on_command, on_alarm, on_network_change,
+} from './dreamcatcher_extension.js';
 
 const ready = init({ module_or_path: new URL('dreamcatcher_extension_bg.wasm', import.meta.url) });
 
@@ -17,6 +19,14 @@ chrome.runtime.onMessage.addListener((message, _sender, sendResponse) => {
 chrome.runtime.onInstalled.addListener(() => {
   ready.then(() => on_installed()).catch((error) => console.error('Dreamcatcher setup failed:', error));
 });
+
+// Connected mode: the alarm resumes sync in a worker that was stopped; the network events
+// end and start the waiting between reconnects.
+chrome.alarms.onAlarm.addListener((alarm) => {
+  ready.then(() => on_alarm(alarm.name));
+});
+self.addEventListener('online', () => ready.then(() => on_network_change(true)));
+self.addEventListener('offline', () => ready.then(() => on_network_change(false)));
 
 chrome.contextMenus.onClicked.addListener((info, tab) => {
   ready.then(() => on_context_menu(info, tab ?? {}));

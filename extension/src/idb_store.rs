@@ -13,7 +13,9 @@
 //! - `trash` (key `token`): `{token, data}`.
 //! - `tombstones` (key `id`): `{id, seq}`; index `seq`.
 //! - `meta` (out-of-line keys): `last_seq` (number), `settings` (JSON text),
-//!   `index_snapshot` (`{seq, data: Uint8Array}`).
+//!   `index_snapshot` (`{seq, data: Uint8Array}`), the sync link, device id, cursor.
+//! - `outbox` (key `position`, version 2): `{position, op_id, data}`; index `op_id`. The sync
+//!   operations not yet acknowledged, in append order.
 
 use idb::{
     CursorDirection, Database, DatabaseEvent, Factory, IndexParams, KeyPath, KeyRange,
@@ -25,7 +27,9 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 
 use dreamcatcher_library::api::{DreamSummary, FragmentRecord};
-use dreamcatcher_library::store::{IndexSnapshot, StoredDream, Tombstone, TrashEntry, WriteBatch};
+use dreamcatcher_library::store::{
+    IndexSnapshot, OutboxEntry, StoredDream, Tombstone, TrashEntry, WriteBatch,
+};
 use dreamcatcher_library::{DreamStore, SCHEMA_VERSION, StoreError};
 use dreamcatcher_model::Dream;
 
@@ -39,7 +43,8 @@ const FRAGMENTS: &str = "fragments";
 const TRASH: &str = "trash";
 const TOMBSTONES: &str = "tombstones";
 const META: &str = "meta";
-const ALL_STORES: [&str; 6] = [DREAMS, SUMMARIES, FRAGMENTS, TRASH, TOMBSTONES, META];
+const OUTBOX: &str = "outbox";
+const ALL_STORES: [&str; 7] = [DREAMS, SUMMARIES, FRAGMENTS, TRASH, TOMBSTONES, META, OUTBOX];
 
 const LAST_SEQ: &str = "last_seq";
 const INDEX_SNAPSHOT: &str = "index_snapshot";
@@ -92,6 +97,16 @@ fn migrate(database: &Database, old_version: u32) -> Result<(), JsFailure> {
         database
             .create_object_store(META, ObjectStoreParams::new())
             .context("create store meta")?;
+    }
+    if old_version < 2 {
+        let mut params = ObjectStoreParams::new();
+        params.key_path(Some(KeyPath::new_single("position")));
+        let outbox = database
+            .create_object_store(OUTBOX, params)
+            .context("create store outbox")?;
+        outbox
+            .create_index("op_id", KeyPath::new_single("op_id"), None)
+            .context("create index outbox.op_id")?;
     }
     Ok(())
 }
@@ -378,6 +393,29 @@ impl IdbStore {
             )
             .context("put last_seq")?;
         }
+        let outbox = store(OUTBOX)?;
+        if !batch.delete_outbox.is_empty() {
+            let by_op_id = outbox.index("op_id").context("outbox.op_id")?;
+            for op_id in &batch.delete_outbox {
+                let key = by_op_id
+                    .get_key(JsValue::from_str(op_id))
+                    .context("find outbox entry")?
+                    .await
+                    .context("find outbox entry")?;
+                if let Some(key) = key {
+                    outbox.delete(key).context("delete outbox entry")?;
+                }
+            }
+        }
+        for entry in &batch.put_outbox {
+            let record = object(&[
+                ("position", JsValue::from_f64(entry.position as f64)),
+                ("op_id", JsValue::from_str(entry.operation.op_id.as_str())),
+                ("id", JsValue::from_str(entry.operation.op_id.as_str())),
+                ("data", json(&entry.operation)?),
+            ])?;
+            outbox.put(&record, None).context("put outbox entry")?;
+        }
         match transaction
             .commit()
             .context("commit")?
@@ -540,6 +578,20 @@ impl DreamStore for IdbStore {
             .await?
             .and_then(|v| v.as_f64())
             .unwrap_or(0.0) as u64)
+    }
+
+    async fn outbox(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        let records = self.get_all(OUTBOX, None, None).await?;
+        records
+            .iter()
+            .map(|record| {
+                let position = field(record, "position")?.as_f64().unwrap_or(0.0) as u64;
+                Ok(OutboxEntry {
+                    position,
+                    operation: data(OUTBOX, record)?,
+                })
+            })
+            .collect()
     }
 
     async fn clear_library(&self) -> Result<(), StoreError> {

@@ -6,6 +6,10 @@
 pub mod error;
 pub mod idb_store;
 #[cfg(target_arch = "wasm32")]
+pub mod net;
+#[cfg(target_arch = "wasm32")]
+pub mod sync;
+#[cfg(target_arch = "wasm32")]
 pub mod worker;
 
 /// Routes Rust panics to the console with their message; every exported entry point calls it

@@ -11,7 +11,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use dreamcatcher_library::Library;
+use dreamcatcher_library::{DreamStore, Library};
 use dreamcatcher_library::api::{ApiError, ErrorCode, Request, Response};
 
 use crate::error::{Context, JsFailure, describe};
@@ -54,7 +54,7 @@ fn shared() -> SharedLibrary {
     LIBRARY.with(Rc::clone)
 }
 
-fn now() -> dreamcatcher_model::Timestamp {
+pub(crate) fn now() -> dreamcatcher_model::Timestamp {
     chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
 }
 
@@ -73,7 +73,7 @@ fn error_response(code: ErrorCode, message: String) -> Response {
 }
 
 /// Runs `work` with the library, opening it first if this worker has not yet.
-async fn with_library<T>(
+pub(crate) async fn with_library<T>(
     work: impl AsyncFnOnce(&mut Library<IdbStore>) -> T,
 ) -> Result<T, ApiError> {
     let shared = shared();
@@ -122,22 +122,37 @@ fn schedule_snapshot() {
     });
 }
 
-fn log_error(message: &str) {
+pub(crate) fn log_error(message: &str) {
     web_sys::console::error_1(&JsValue::from_str(&format!("Dreamcatcher: {message}")));
 }
 
-async fn refresh_badge(library: &mut Library<IdbStore>) {
-    let count = match library.unopened_count().await {
-        Ok(count) => count,
-        Err(error) => return log_error(&format!("badge count failed: {error}")),
+/// The badge: in connected mode the changes not yet synced (or `!` when sync fails), else
+/// the captures not yet opened.
+pub(crate) async fn refresh_badge(library: &mut Library<IdbStore>) {
+    let connected = match library.sync_link() {
+        Some(_) => match library.store().outbox().await {
+            Ok(outbox) => crate::sync::badge(outbox.len()),
+            Err(error) => return log_error(&format!("badge count failed: {error}")),
+        },
+        None => None,
     };
-    let text = match count {
-        0 => String::new(),
-        1..=999 => count.to_string(),
-        _ => "999+".to_string(),
+    let (text, color) = match connected {
+        Some((text, color)) => (text, color),
+        None => {
+            let count = match library.unopened_count().await {
+                Ok(count) => count,
+                Err(error) => return log_error(&format!("badge count failed: {error}")),
+            };
+            let text = match count {
+                0 => String::new(),
+                1..=999 => count.to_string(),
+                _ => "999+".to_string(),
+            };
+            (text, "#5b4bdb")
+        }
     };
     let details = to_js(&serde_json::json!({ "text": text }));
-    let color = to_js(&serde_json::json!({ "color": "#5b4bdb" }));
+    let color = to_js(&serde_json::json!({ "color": color }));
     for result in [set_badge_text(&details), set_badge_background_color(&color)] {
         match result {
             Ok(promise) => {
@@ -183,6 +198,7 @@ async fn run_import(import_id: String) {
             progress
         })
         .await;
+        crate::sync::after_change().await;
         match step {
             Ok(Ok(progress)) if progress.summary.is_some() => return,
             Ok(Ok(_)) => sleep(0).await,
@@ -206,6 +222,11 @@ pub async fn handle_message(message: JsValue) -> JsValue {
             ));
         }
     };
+    // Any message wakes the worker: resume syncing if paired (no-op when already running).
+    crate::sync::ensure_started();
+    if let Some(response) = crate::sync::answer(&request).await {
+        return to_js(&response);
+    }
     let changes = Library::<IdbStore>::changes_library(&request);
     let starts_import = match &request {
         Request::ImportChunk {
@@ -232,8 +253,27 @@ pub async fn handle_message(message: JsValue) -> JsValue {
     }
     if changes {
         schedule_snapshot();
+        crate::sync::after_change().await;
     }
     to_js(&response)
+}
+
+/// `chrome.alarms.onAlarm`: the periodic wake-up that resumes sync in a stopped worker.
+#[wasm_bindgen]
+pub async fn on_alarm(name: String) {
+    crate::install_panic_hook();
+    if name == crate::sync::SYNC_ALARM {
+        crate::sync::ensure_started();
+        crate::sync::feed(dreamcatcher_sync::ClientInput::TimerFired);
+    }
+}
+
+/// The worker's `online`/`offline` events.
+#[wasm_bindgen]
+pub async fn on_network_change(online: bool) {
+    crate::install_panic_hook();
+    crate::sync::ensure_started();
+    crate::sync::feed(dreamcatcher_sync::ClientInput::NetworkChanged { online });
 }
 
 /// `chrome.runtime.onInstalled`: (re)creates the context-menu entry.
@@ -257,7 +297,9 @@ pub async fn on_installed() -> Result<(), JsValue> {
     context_menus_create(&properties)?;
     with_library(async |library| refresh_badge(library).await)
         .await
-        .map_err(|e| JsValue::from_str(&e.message))
+        .map_err(|e| JsValue::from_str(&e.message))?;
+    crate::sync::ensure_started();
+    Ok(())
 }
 
 async fn send_to_tab(tab_id: i32, message: &serde_json::Value) -> Result<JsValue, JsFailure> {
@@ -314,6 +356,7 @@ pub async fn on_context_menu(info: JsValue, tab: JsValue) {
         Err(error) => Response::Error(error),
     };
     schedule_snapshot();
+    crate::sync::after_change().await;
     if let Some(id) = tab_id {
         let feedback = serde_json::json!({ "type": "dreamcatcher_feedback", "response": response });
         if let Err(failure) = send_to_tab(id, &feedback).await {

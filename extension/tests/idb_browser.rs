@@ -11,3 +11,8 @@ wasm_bindgen_test_configure!(run_in_browser);
 async fn stores_pages_and_survives_reopening() {
     common::stores_pages_and_survives_reopening().await;
 }
+
+#[wasm_bindgen_test]
+async fn keeps_the_sync_outbox_with_the_changes() {
+    common::keeps_the_sync_outbox_with_the_changes().await;
+}

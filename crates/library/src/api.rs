@@ -166,6 +166,35 @@ pub enum Request {
     /// Validated, then stored. Answered by [`Response::Settings`] or an `invalid_request`
     /// error naming the field.
     SaveSettings { settings: Settings },
+
+    // ----- connected mode (answered by the worker, which does the network part) -----
+    /// Where sync stands. Answered by [`Response::SyncOverview`].
+    SyncStatus,
+    /// Exchanges a pairing code (from `dreamcatcher-server pair NAME`) for this browser's
+    /// device token, switches to connected mode and queues every dream for upload. Answered
+    /// by [`Response::SyncOverview`], or an error saying which step failed.
+    Pair {
+        server_url: String,
+        pairing_code: String,
+        #[serde(default)]
+        device_name: String,
+    },
+    /// Back to standalone mode: the token is forgotten, the library and the unsent changes
+    /// stay (they are sent after pairing again). Answered by [`Response::SyncOverview`].
+    Unpair,
+    /// Checks the server (`server_url`, else the paired one) and, when paired, the token.
+    /// Answered by [`Response::ConnectionTest`].
+    TestConnection {
+        #[serde(default)]
+        server_url: Option<String>,
+    },
+    /// Connect now instead of waiting for the next retry. Answered by
+    /// [`Response::SyncOverview`].
+    SyncNow,
+    /// "Send to PipelineOS": asks the service to implement the dream. Answered by
+    /// [`Response::Dream`] with its `implementation` state; later changes arrive as server
+    /// events and show in the same field.
+    SendToPipeline { id: String },
 }
 
 fn default_page_size() -> u32 {
@@ -575,6 +604,92 @@ impl Default for Settings {
     }
 }
 
+/// Where "Send to PipelineOS" stands for one dream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImplementationState {
+    /// Sent; PipelineOS has not created the project yet.
+    Requested,
+    /// PipelineOS made a project of it and is working on it.
+    InProgress,
+    Completed,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Implementation {
+    pub state: ImplementationState,
+    pub updated_at: Timestamp,
+    /// PipelineOS's project object, as the service sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<serde_json::Value>,
+    /// PipelineOS's result object, once finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<serde_json::Value>,
+}
+
+/// A sync failure as the UI shows it (the integration spec's §8.4 texts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureReport {
+    pub kind: dreamcatcher_sync::FailureKind,
+    pub title: String,
+    pub message: String,
+    /// Button labels, most useful first.
+    pub actions: Vec<String>,
+    /// What exactly happened (status code, address), for the curious and for support.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+impl FailureReport {
+    pub fn new(kind: dreamcatcher_sync::FailureKind, detail: impl Into<String>) -> Self {
+        FailureReport {
+            kind,
+            title: kind.title().to_string(),
+            message: kind.user_message().to_string(),
+            actions: kind
+                .suggested_actions()
+                .iter()
+                .map(|action| action.label().to_string())
+                .collect(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Everything the popup and settings show about connected mode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncOverview {
+    pub mode: Mode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    /// `offline`, `connecting`, `syncing`, `connected` or `error` (standalone: `offline`).
+    pub state: String,
+    /// Changes recorded on this device and not yet acknowledged by the service.
+    pub pending_operations: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_synced_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_retry_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureReport>,
+    /// Recent outcomes worth telling the user (conflict copies made, changes refused).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
+}
+
+/// Answer to [`Request::TestConnection`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionTest {
+    pub ok: bool,
+    /// What was checked and what came back, one line per step.
+    pub steps: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureReport>,
+}
+
 /// Why a request failed, in a form the page and popup can act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -599,6 +714,8 @@ pub enum ErrorCode {
     Storage,
     /// Not built yet (e.g. an export format waiting for its crate).
     Unsupported,
+    /// Connected mode could not reach or use the PipelineOS service.
+    Sync,
     Internal,
 }
 
@@ -645,6 +762,9 @@ pub enum Response {
     DreamPage(DreamPage),
     Dream {
         dream: Dream,
+        /// Set once the dream was sent to PipelineOS.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        implementation: Option<Implementation>,
     },
     SearchResults {
         hits: Vec<SearchHit>,
@@ -685,6 +805,8 @@ pub enum Response {
     },
     ImportProgress(ImportProgress),
     Settings(Settings),
+    SyncOverview(SyncOverview),
+    ConnectionTest(ConnectionTest),
     /// Answer to [`Request::DeleteAll`]: what was deleted.
     AllDeleted {
         dreams: u32,

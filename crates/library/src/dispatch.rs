@@ -55,6 +55,8 @@ impl<S: DreamStore> Library<S> {
                 | Request::ImportBegin { .. }
                 | Request::ImportStatus { .. }
                 | Request::GetSettings
+                | Request::SyncStatus
+                | Request::TestConnection { .. }
         )
     }
 
@@ -96,9 +98,7 @@ impl<S: DreamStore> Library<S> {
                 .list(offset, limit.min(MAX_PAGE), &filter)
                 .await
                 .map(Response::DreamPage),
-            Request::GetDream { id } => Ok(Response::Dream {
-                dream: self.get_dream(&id).await?,
-            }),
+            Request::GetDream { id } => self.dream_response(&id).await,
             Request::Search {
                 query,
                 offset,
@@ -141,13 +141,17 @@ impl<S: DreamStore> Library<S> {
                 .map(Response::FragmentPage),
             Request::Facets => self.facets().await.map(Response::Facets),
             Request::Stats => self.stats().await.map(Response::Stats),
-            Request::SetTags { id, tags } => Ok(Response::Dream {
-                dream: self.set_tags(&id, tags, now).await?,
-            }),
-            Request::SetNotes { id, notes } => Ok(Response::Dream {
-                dream: self.set_notes(&id, notes, now).await?,
-            }),
-            Request::MarkOpened { id } => self.mark_opened(&id).await.map(|_| Response::Done),
+            Request::SetTags { id, tags } => {
+                self.set_tags(&id, tags, now).await?;
+                self.dream_response(&id).await
+            }
+            Request::SetNotes { id, notes } => {
+                self.set_notes(&id, notes, now).await?;
+                self.dream_response(&id).await
+            }
+            Request::MarkOpened { id } => {
+                self.mark_opened(&id, now).await.map(|_| Response::Done)
+            }
             Request::RecordUsage { id } => {
                 self.record_usage(&id, now).await.map(|_| Response::Done)
             }
@@ -172,7 +176,7 @@ impl<S: DreamStore> Library<S> {
                         "confirm: deleting everything needs confirm: true.",
                     ));
                 }
-                let (dreams, fragments) = self.delete_all().await?;
+                let (dreams, fragments) = self.delete_all(now).await?;
                 Ok(Response::AllDeleted { dreams, fragments })
             }
             Request::Export { scope, format } => {
@@ -200,7 +204,28 @@ impl<S: DreamStore> Library<S> {
             Request::SaveSettings { settings } => {
                 self.save_settings(settings).await.map(Response::Settings)
             }
+            Request::SyncStatus => Ok(Response::SyncOverview(self.sync_overview(None).await?)),
+            Request::Unpair => {
+                self.unpair().await?;
+                Ok(Response::SyncOverview(self.sync_overview(None).await?))
+            }
+            Request::Pair { .. }
+            | Request::TestConnection { .. }
+            | Request::SyncNow
+            | Request::SendToPipeline { .. } => Err(ApiError::new(
+                ErrorCode::Unsupported,
+                "Connected mode needs the service worker's network access; this library \
+                 answers only what is stored.",
+            )),
         }
+    }
+
+    async fn dream_response(&self, id: &str) -> Result<Response, ApiError> {
+        let stored = self.get_stored(id).await?;
+        Ok(Response::Dream {
+            dream: stored.dream,
+            implementation: stored.implementation,
+        })
     }
 
     fn ensure_enabled(&self, site: Site) -> Result<(), ApiError> {

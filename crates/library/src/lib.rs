@@ -15,5 +15,5 @@ pub mod settings;
 pub mod store;
 pub mod summary;
 
-pub use library::{CaptureSummary, Captured, Library, SearchPage};
+pub use library::{CaptureSummary, Captured, Library, SearchPage, SyncLink, op_id_for};
 pub use store::{DreamStore, MemoryStore, SCHEMA_VERSION, StoreError};

@@ -5,13 +5,19 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use dreamcatcher_model::{Conversation, Dream, Timestamp, content_key, conversation_id};
 
+mod connected;
+
+pub use connected::{SyncLink, op_id_for};
+
+use dreamcatcher_sync::{DeviceId, DreamChange, Operation};
+
 use crate::anchors::conversation_of_url;
 use dreamcatcher_search::SearchIndex;
 
 use crate::api::{
     ApiError, CaptureOutcome, DreamFilter, DreamPage, DreamSummary, ErrorCode, ExportFormat,
     ExportScope, ExportedFile, Facets, FragmentPage, FragmentRecord, FragmentSource,
-    ImportProgress, ImportSummary, SearchHit, Settings, Stats,
+    ImportProgress, ImportSummary, Mode, SearchHit, Settings, Stats,
 };
 use crate::import::{Batch, ImportItem, ImportReader};
 use crate::index::{
@@ -167,6 +173,17 @@ pub struct Library<S: DreamStore> {
     settings: Settings,
     imports: BTreeMap<String, ImportSession>,
     imports_started: u64,
+    /// Set while paired with a PipelineOS service: changes are then recorded for sync.
+    link: Option<SyncLink>,
+    /// This installation's id for sync, chosen at the first pairing and kept.
+    device_id: Option<DeviceId>,
+    /// Position of the next operation appended to the outbox (stored, never reused, since
+    /// op ids derive from it).
+    outbox_next: u64,
+    /// Operations committed to the outbox that the sync client has not been given yet.
+    recorded: Vec<Operation>,
+    /// Recent sync outcomes to tell the user about, newest last.
+    notices: Vec<String>,
 }
 
 impl<S: DreamStore> Library<S> {
@@ -189,6 +206,7 @@ impl<S: DreamStore> Library<S> {
         for tombstone in store.tombstones_after(snapshot_seq).await? {
             index.remove_dream(&tombstone.dream_id);
         }
+        let sync = connected::SyncMeta::load(&store).await?;
         let changed = store.dreams_changed_after(snapshot_seq).await?;
         let replayed_on_open = changed.len();
         let highest = changed.iter().map(|s| s.seq).fold(last_seq, u64::max);
@@ -205,6 +223,11 @@ impl<S: DreamStore> Library<S> {
             settings,
             imports: BTreeMap::new(),
             imports_started: 0,
+            link: sync.link,
+            device_id: sync.device_id,
+            outbox_next: sync.outbox_next,
+            recorded: Vec::new(),
+            notices: Vec::new(),
         })
     }
 
@@ -238,7 +261,10 @@ impl<S: DreamStore> Library<S> {
         batch.last_seq = Some(seq);
         let put = batch.put_dreams.clone();
         let deleted = batch.delete_dreams.clone();
+        let operations: Vec<Operation> =
+            batch.put_outbox.iter().map(|e| e.operation.clone()).collect();
         self.store.commit(batch).await?;
+        self.recorded.extend(operations);
         self.last_seq = self.last_seq.max(seq);
         for id in &deleted {
             self.index.remove_dream(id);
@@ -360,15 +386,21 @@ impl<S: DreamStore> Library<S> {
             .into_iter()
             .map(|c| ImportItem::Conversation(Box::new(c)))
             .collect();
-        self.store_items(items, now).await
+        let summary = self.store_items(items, now).await?;
+        self.save_index_if_due().await?;
+        Ok(summary)
     }
 
+    /// Stores captured or imported items in one transaction. The index snapshot is left to
+    /// the caller: an import saves it once at its end, not after every batch (saving the
+    /// whole index per batch made a 10,000-conversation import quadratic).
     async fn store_items(
         &mut self,
         items: Vec<ImportItem>,
         now: Timestamp,
     ) -> Result<CaptureSummary, ApiError> {
         let mut summary = CaptureSummary::default();
+        let mut batch = WriteBatch::default();
         let mut pending: BTreeMap<String, StoredDream> = BTreeMap::new();
         let mut fragments = FragmentChanges::default();
         let mut seq = self.last_seq;
@@ -377,10 +409,11 @@ impl<S: DreamStore> Library<S> {
                 ImportItem::Dream(dream) => dream.id().to_string(),
                 ImportItem::Conversation(conversation) => conversation.id.clone(),
             };
-            let existing = match pending.get(&id) {
-                Some(stored) => Some(stored.dream.clone()),
-                None => self.store.get_dream(&id).await?.map(|s| s.dream),
+            let existing_record = match pending.get(&id) {
+                Some(stored) => Some(stored.clone()),
+                None => self.store.get_dream(&id).await?,
             };
+            let existing = existing_record.as_ref().map(|s| s.dream.clone());
             let (dream, outcome) = match (item, &existing) {
                 (ImportItem::Conversation(conversation), Some(old))
                     if old.conversation == *conversation =>
@@ -411,35 +444,53 @@ impl<S: DreamStore> Library<S> {
                 self.change_fragments(&mut fragments, &id, old, Some(&dream.conversation), now)
                     .await?;
                 seq += 1;
-                pending.insert(
-                    id,
-                    StoredDream {
-                        seq,
-                        summary: summarize(&dream),
-                        dream: dream.clone(),
+                let revision = existing_record.as_ref().map_or(0, |s| s.revision);
+                self.stage_operation(
+                    &mut batch,
+                    &id,
+                    revision,
+                    DreamChange::Upsert {
+                        dream: Box::new(dream.clone()),
                     },
+                    now,
                 );
+                if let Some(old) = &existing {
+                    if old.tags != dream.tags {
+                        let tags = dream.tags.clone();
+                        self.stage_operation(&mut batch, &id, revision, DreamChange::SetTags { tags }, now);
+                    }
+                    if old.notes != dream.notes {
+                        let notes = dream.notes.clone();
+                        self.stage_operation(&mut batch, &id, revision, DreamChange::SetNotes { notes }, now);
+                    }
+                }
+                let mut stored = existing_record.unwrap_or_else(|| {
+                    StoredDream::new(seq, dream.clone(), summarize(&dream))
+                });
+                stored.seq = seq;
+                stored.summary = summarize(&dream);
+                stored.dream = dream.clone();
+                pending.insert(id, stored);
             }
             summary.captured.push(Captured { dream, outcome });
         }
         if pending.is_empty() {
             return Ok(summary);
         }
-        let mut batch = WriteBatch {
-            put_dreams: pending.into_values().collect(),
-            ..WriteBatch::default()
-        };
+        batch.put_dreams = pending.into_values().collect();
         fragments.into_batch(&mut batch);
         self.commit(batch, seq).await?;
-        self.save_index_if_due().await?;
         Ok(summary)
     }
 
     /// Changes one dream with `edit` and stores it (no write when nothing changed).
+    /// `synced` says what the service must learn of the edit (nothing for local-only fields).
     async fn edit_dream(
         &mut self,
         id: &str,
         edit: impl FnOnce(&mut Dream),
+        synced: impl FnOnce(&Dream) -> Option<DreamChange>,
+        now: Timestamp,
     ) -> Result<Dream, ApiError> {
         let stored = self
             .store
@@ -452,14 +503,16 @@ impl<S: DreamStore> Library<S> {
             return Ok(dream);
         }
         let seq = self.next_seq();
-        let batch = WriteBatch {
-            put_dreams: vec![StoredDream {
-                seq,
-                summary: summarize(&dream),
-                dream: dream.clone(),
-            }],
-            ..WriteBatch::default()
-        };
+        let mut batch = WriteBatch::default();
+        if let Some(change) = synced(&dream) {
+            self.stage_operation(&mut batch, id, stored.revision, change, now);
+        }
+        batch.put_dreams.push(StoredDream {
+            seq,
+            summary: summarize(&dream),
+            dream: dream.clone(),
+            ..stored
+        });
         self.commit(batch, seq).await?;
         self.save_index_if_due().await?;
         Ok(dream)
@@ -472,12 +525,21 @@ impl<S: DreamStore> Library<S> {
         now: Timestamp,
     ) -> Result<Dream, ApiError> {
         let tags = normalize_tags(tags);
-        self.edit_dream(id, |dream| {
-            if dream.tags != tags {
-                dream.tags = tags;
-                dream.updated_at = now;
-            }
-        })
+        self.edit_dream(
+            id,
+            |dream| {
+                if dream.tags != tags {
+                    dream.tags = tags;
+                    dream.updated_at = now;
+                }
+            },
+            |dream| {
+                Some(DreamChange::SetTags {
+                    tags: dream.tags.clone(),
+                })
+            },
+            now,
+        )
         .await
     }
 
@@ -487,24 +549,39 @@ impl<S: DreamStore> Library<S> {
         notes: String,
         now: Timestamp,
     ) -> Result<Dream, ApiError> {
-        self.edit_dream(id, |dream| {
-            if dream.notes != notes {
-                dream.notes = notes;
-                dream.updated_at = now;
-            }
-        })
+        self.edit_dream(
+            id,
+            |dream| {
+                if dream.notes != notes {
+                    dream.notes = notes;
+                    dream.updated_at = now;
+                }
+            },
+            |dream| {
+                Some(DreamChange::SetNotes {
+                    notes: dream.notes.clone(),
+                })
+            },
+            now,
+        )
         .await
     }
 
-    pub async fn mark_opened(&mut self, id: &str) -> Result<Dream, ApiError> {
-        self.edit_dream(id, |dream| dream.opened = true).await
+    pub async fn mark_opened(&mut self, id: &str, now: Timestamp) -> Result<Dream, ApiError> {
+        self.edit_dream(id, |dream| dream.opened = true, |_| None, now)
+            .await
     }
 
     pub async fn record_usage(&mut self, id: &str, now: Timestamp) -> Result<Dream, ApiError> {
-        self.edit_dream(id, |dream| {
-            dream.usage_count = dream.usage_count.saturating_add(1);
-            dream.last_used_at = Some(now);
-        })
+        self.edit_dream(
+            id,
+            |dream| {
+                dream.usage_count = dream.usage_count.saturating_add(1);
+                dream.last_used_at = Some(now);
+            },
+            |_| None,
+            now,
+        )
         .await
     }
 
@@ -529,6 +606,7 @@ impl<S: DreamStore> Library<S> {
             undo_token: format!("{id}@{seq}"),
             dream: stored.dream,
             deleted_at: now,
+            revision: stored.revision,
         };
         let mut trash = self.store.all_trash().await?;
         trash.sort_by(|a, b| {
@@ -550,6 +628,7 @@ impl<S: DreamStore> Library<S> {
             }],
             ..WriteBatch::default()
         };
+        self.stage_operation(&mut batch, id, stored.revision, DreamChange::Delete, now);
         fragments.into_batch(&mut batch);
         self.commit(batch, seq).await?;
         self.save_index_if_due().await?;
@@ -570,7 +649,11 @@ impl<S: DreamStore> Library<S> {
             )
         })?;
         let id = entry.dream.id().to_string();
-        let current = self.store.get_dream(&id).await?.map(|s| s.dream);
+        let current_record = self.store.get_dream(&id).await?;
+        let revision = current_record
+            .as_ref()
+            .map_or(entry.revision, |s| s.revision.max(entry.revision));
+        let current = current_record.map(|s| s.dream);
         let dream = match &current {
             Some(current) => {
                 let mut merged = current.clone();
@@ -594,15 +677,23 @@ impl<S: DreamStore> Library<S> {
         self.change_fragments(&mut fragments, &id, old, Some(&dream.conversation), now)
             .await?;
         let seq = self.next_seq();
+        let mut restored = StoredDream::new(seq, dream.clone(), summarize(&dream));
+        restored.revision = revision;
         let mut batch = WriteBatch {
-            put_dreams: vec![StoredDream {
-                seq,
-                summary: summarize(&dream),
-                dream: dream.clone(),
-            }],
+            put_dreams: vec![restored],
             delete_trash: vec![entry.undo_token],
             ..WriteBatch::default()
         };
+        // The service restores a deleted dream from a capture made after seeing the deletion.
+        self.stage_operation(
+            &mut batch,
+            &id,
+            revision,
+            DreamChange::Upsert {
+                dream: Box::new(dream.clone()),
+            },
+            now,
+        );
         fragments.into_batch(&mut batch);
         self.commit(batch, seq).await?;
         self.save_index_if_due().await?;
@@ -611,9 +702,25 @@ impl<S: DreamStore> Library<S> {
 
     /// Deletes every dream, fragment and trash entry; settings stay. Returns how many dreams
     /// and fragments there were.
-    pub async fn delete_all(&mut self) -> Result<(u32, u32), ApiError> {
+    pub async fn delete_all(&mut self, now: Timestamp) -> Result<(u32, u32), ApiError> {
         let dreams = self.store.count_dreams().await?;
         let fragments = self.store.count_fragments().await?;
+        if self.link.is_some() {
+            // Deleting everything deletes it on the service too: the deletions are recorded
+            // first, so a failure below leaves them to arrive back as events.
+            let mut batch = WriteBatch::default();
+            for stored in self.store.dreams_changed_after(0).await? {
+                self.stage_operation(
+                    &mut batch,
+                    stored.dream.id(),
+                    stored.revision,
+                    DreamChange::Delete,
+                    now,
+                );
+            }
+            let seq = self.next_seq();
+            self.commit(batch, seq).await?;
+        }
         self.store.clear_library().await?;
         self.index = SearchIndex::new();
         self.generation += 1;
@@ -929,11 +1036,19 @@ impl<S: DreamStore> Library<S> {
                 format!("settings could not be written: {e}"),
             )
         })?;
-        let batch = WriteBatch {
+        let mut batch = WriteBatch {
             put_meta: vec![(SETTINGS_KEY.to_string(), text)],
             ..WriteBatch::default()
         };
+        // Choosing standalone mode ends the pairing; unsent changes stay for a later one.
+        let unpairing = settings.mode == Mode::Standalone && self.link.is_some();
+        if unpairing {
+            batch.put_meta.push(connected::unlink_entry());
+        }
         self.store.commit(batch).await?;
+        if unpairing {
+            self.link = None;
+        }
         self.settings = settings.clone();
         Ok(settings)
     }

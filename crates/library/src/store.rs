@@ -12,11 +12,13 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use dreamcatcher_model::{Dream, Timestamp};
+use dreamcatcher_sync::{Operation, Revision};
 
-use crate::api::{DreamSummary, FragmentRecord};
+use crate::api::{DreamSummary, FragmentRecord, Implementation};
 
 /// The storage layout this code writes; the IndexedDB store migrates older ones on open.
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2 added the sync outbox.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A storage failure, saying which operation on which record failed.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -40,6 +42,32 @@ pub struct StoredDream {
     pub dream: Dream,
     /// Written beside the dream so lists never load whole conversations.
     pub summary: DreamSummary,
+    /// The PipelineOS service's revision of the dream as this device last received it (0:
+    /// never synced). The base revision of the next change sent.
+    #[serde(default)]
+    pub revision: Revision,
+    /// What PipelineOS did with the dream after "Send to PipelineOS".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub implementation: Option<Implementation>,
+}
+
+impl StoredDream {
+    pub fn new(seq: u64, dream: Dream, summary: DreamSummary) -> Self {
+        StoredDream {
+            seq,
+            dream,
+            summary,
+            revision: 0,
+            implementation: None,
+        }
+    }
+}
+
+/// An operation waiting in the sync outbox; `position` orders the outbox (append order).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub position: u64,
+    pub operation: Operation,
 }
 
 /// A deleted dream, kept until it is purged so the deletion can be undone.
@@ -48,6 +76,9 @@ pub struct TrashEntry {
     pub undo_token: String,
     pub dream: Dream,
     pub deleted_at: Timestamp,
+    /// The service's revision when it was deleted (0: never synced).
+    #[serde(default)]
+    pub revision: Revision,
 }
 
 /// Records that a dream left the library at change `seq`, so an index snapshot taken
@@ -82,6 +113,11 @@ pub struct WriteBatch {
     pub put_index_snapshot: Option<IndexSnapshot>,
     /// The highest change sequence number handed out so far.
     pub last_seq: Option<u64>,
+    /// Sync operations appended to the outbox in the same transaction as the change they
+    /// describe, so a change and its operation are durable together.
+    pub put_outbox: Vec<OutboxEntry>,
+    /// Acknowledged operations, by op id.
+    pub delete_outbox: Vec<String>,
 }
 
 impl WriteBatch {
@@ -131,8 +167,11 @@ pub trait DreamStore {
     async fn get_meta(&self, key: &str) -> Result<Option<String>, StoreError>;
     async fn load_index_snapshot(&self) -> Result<Option<IndexSnapshot>, StoreError>;
     async fn last_seq(&self) -> Result<u64, StoreError>;
+    /// The sync outbox, in `position` order.
+    async fn outbox(&self) -> Result<Vec<OutboxEntry>, StoreError>;
 
-    /// Removes dreams, fragments, trash, tombstones and the index snapshot; keeps meta.
+    /// Removes dreams, fragments, trash, tombstones and the index snapshot; keeps meta and
+    /// the outbox (operations already recorded still have to reach the service).
     async fn clear_library(&self) -> Result<(), StoreError>;
 }
 
@@ -145,6 +184,7 @@ struct MemoryState {
     meta: BTreeMap<String, String>,
     snapshot: Option<IndexSnapshot>,
     last_seq: u64,
+    outbox: BTreeMap<u64, Operation>,
 }
 
 /// A [`DreamStore`] in memory. `fail_next_commits` makes it refuse writes, to test that
@@ -234,6 +274,14 @@ impl DreamStore for MemoryStore {
         }
         if let Some(seq) = batch.last_seq {
             state.last_seq = state.last_seq.max(seq);
+        }
+        state
+            .outbox
+            .retain(|_, operation| !batch.delete_outbox.contains(&operation.op_id.0));
+        for entry in batch.put_outbox {
+            if !state.outbox.values().any(|o| o.op_id == entry.operation.op_id) {
+                state.outbox.insert(entry.position, entry.operation);
+            }
         }
         Ok(())
     }
@@ -358,13 +406,28 @@ impl DreamStore for MemoryStore {
         Ok(self.state.borrow().last_seq)
     }
 
+    async fn outbox(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        Ok(self
+            .state
+            .borrow()
+            .outbox
+            .iter()
+            .map(|(position, operation)| OutboxEntry {
+                position: *position,
+                operation: operation.clone(),
+            })
+            .collect())
+    }
+
     async fn clear_library(&self) -> Result<(), StoreError> {
         let mut state = self.state.borrow_mut();
         let meta = std::mem::take(&mut state.meta);
+        let outbox = std::mem::take(&mut state.outbox);
         let last_seq = state.last_seq;
         // The sequence keeps counting up so a later snapshot never looks older than a change.
         *state = MemoryState {
             meta,
+            outbox,
             last_seq,
             ..MemoryState::default()
         };

@@ -171,7 +171,7 @@ fn badge_counts_dreams_not_yet_opened() {
     let b = conversation("b", "B", "b", &[]);
     block_on(library.capture(vec![a.clone(), b], at(0))).unwrap();
     assert_eq!(block_on(library.unopened_count()).unwrap(), 2);
-    block_on(library.mark_opened(&a.id)).unwrap();
+    block_on(library.mark_opened(&a.id, at(1))).unwrap();
     assert_eq!(block_on(library.unopened_count()).unwrap(), 1);
     let unopened = DreamFilter {
         unopened_only: true,
@@ -348,7 +348,7 @@ fn export_delete_all_import_round_trips_losslessly() {
             }
             _ => panic!("empty export"),
         };
-        block_on(library.delete_all()).unwrap();
+        block_on(library.delete_all(at(1))).unwrap();
         assert!(ids(&mut library, "one").is_empty());
         let summary = block_on(library.import_file(&file.file_name, &bytes, at(2))).unwrap();
         assert_eq!(

@@ -94,7 +94,7 @@ fn search_filters_apply_before_the_total() {
     assert_eq!(search(&mut library, recent), (1, vec![new.id.clone()]));
     let python = DreamFilter { language: Some("python".into()), ..DreamFilter::default() };
     assert_eq!(search(&mut library, python), (1, vec![old.id.clone()]));
-    block_on(library.mark_opened(&new.id)).unwrap();
+    block_on(library.mark_opened(&new.id, at(5000))).unwrap();
     let unopened = DreamFilter { unopened_only: true, ..DreamFilter::default() };
     assert_eq!(search(&mut library, unopened), (1, vec![old.id.clone()]));
     block_on(library.set_tags(&old.id, vec!["infra".into()], at(5001))).unwrap();
@@ -304,7 +304,7 @@ fn a_library_export_with_an_unreadable_dream_restores_the_others() {
     let mut document: serde_json::Value = serde_json::from_str(&file.text.unwrap()).unwrap();
     document["dreams"].as_array_mut().unwrap().insert(1, json!({"conversation": "not a dream"}));
     let bytes = serde_json::to_vec(&document).unwrap();
-    block_on(library.delete_all()).unwrap();
+    block_on(library.delete_all(at(2))).unwrap();
     let summary = block_on(library.import_file("backup.json", &bytes, at(2))).unwrap();
     assert_eq!(summary.added, 2);
     assert_eq!(summary.skipped.len(), 1);

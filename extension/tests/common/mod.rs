@@ -3,7 +3,8 @@
 
 use dreamcatcher_extension::idb_store::IdbStore;
 use dreamcatcher_library::api::DreamFilter;
-use dreamcatcher_library::{DreamStore, Library};
+use dreamcatcher_library::{DreamStore, Library, SyncLink};
+use dreamcatcher_sync::{DeviceId, OperationOutcome, OperationResult};
 use dreamcatcher_model::{CodeOrigin, Conversation, Message, Role, Site, Timestamp};
 
 fn at(seconds: i64) -> Timestamp {
@@ -103,8 +104,71 @@ pub async fn stores_pages_and_survives_reopening() {
     assert_eq!(hits(&mut library, "quasar").await, 1);
     assert_eq!(library.unopened_count().await.unwrap_or_default(), 2);
 
-    library.delete_all().await.unwrap_or_else(|e| panic!("{e}"));
+    library.delete_all(at(8)).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(library.store().count_dreams().await.unwrap_or(1), 0);
     assert_eq!(library.store().count_fragments().await.unwrap_or(1), 0);
+    library.store().close();
+}
+
+/// Connected mode's outbox: written with the change, kept across a reopen (a new worker),
+/// removed only by an acknowledgement.
+pub async fn keeps_the_sync_outbox_with_the_changes() {
+    let name = unique_name("outbox");
+    let store = IdbStore::open(&name)
+        .await
+        .unwrap_or_else(|e| panic!("open: {e}"));
+    let mut library = Library::open(store)
+        .await
+        .unwrap_or_else(|e| panic!("library: {e}"));
+    let first = conversation("a", "nebula", "fn a() {}");
+    library
+        .capture(vec![first.clone()], at(0))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let link = SyncLink {
+        server_url: "http://127.0.0.1:8787".into(),
+        device_token: "token".into(),
+        device_name: "test".into(),
+        paired_at: at(1),
+    };
+    library
+        .pair(link, DeviceId("dev-test".into()), at(1))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    library
+        .set_tags(&first.id, vec!["space".into()], at(2))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let outbox = library.store().outbox().await.unwrap_or_default();
+    assert_eq!(outbox.len(), 2, "the upload from pairing and the tag edit");
+    assert!(outbox[0].position < outbox[1].position);
+    library.store().close();
+
+    let reopened = IdbStore::open(&name)
+        .await
+        .unwrap_or_else(|e| panic!("reopen: {e}"));
+    let mut library = Library::open(reopened)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(library.sync_link().is_some(), "the pairing is stored");
+    let (operations, cursor) = library
+        .sync_resume_state()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((operations.len(), cursor), (2, 0));
+    let acknowledged = OperationResult {
+        op_id: operations[0].op_id.clone(),
+        outcome: OperationOutcome::Duplicate,
+    };
+    library
+        .acknowledge(&[acknowledged])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let left = library.store().outbox().await.unwrap_or_default();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].operation.op_id, operations[1].op_id);
+    // Deleting everything keeps the outbox (the deletions still have to be sent).
+    library.delete_all(at(3)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(library.store().outbox().await.unwrap_or_default().len(), 2);
     library.store().close();
 }
