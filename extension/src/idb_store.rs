@@ -206,6 +206,22 @@ impl IdbStore {
             .context("get")
     }
 
+    /// Reads several keys in one transaction: every request is issued before the first is
+    /// awaited, so they run together.
+    async fn get_many(&self, store: &str, keys: &[String]) -> Result<Vec<JsValue>, JsFailure> {
+        let transaction = self.read(&[store])?;
+        let object_store = transaction.object_store(store).context(store)?;
+        let requests = keys
+            .iter()
+            .map(|key| object_store.get(JsValue::from_str(key)).context("get"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut found = Vec::new();
+        for request in requests {
+            found.extend(request.await.context("get")?);
+        }
+        Ok(found)
+    }
+
     async fn get_all(
         &self,
         store: &str,
@@ -456,6 +472,10 @@ impl DreamStore for IdbStore {
             .transpose()
     }
 
+    async fn get_dreams(&self, ids: &[String]) -> Result<Vec<StoredDream>, StoreError> {
+        all_data(DREAMS, self.get_many(DREAMS, ids).await?)
+    }
+
     async fn dreams_changed_after(&self, seq: u64) -> Result<Vec<StoredDream>, StoreError> {
         all_data(
             DREAMS,
@@ -509,13 +529,7 @@ impl DreamStore for IdbStore {
         &self,
         content_keys: &[String],
     ) -> Result<Vec<FragmentRecord>, StoreError> {
-        let mut found = Vec::new();
-        for key in content_keys {
-            if let Some(record) = self.get(FRAGMENTS, key).await? {
-                found.push(data(FRAGMENTS, &record)?);
-            }
-        }
-        Ok(found)
+        all_data(FRAGMENTS, self.get_many(FRAGMENTS, content_keys).await?)
     }
 
     async fn page_fragments(

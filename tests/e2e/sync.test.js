@@ -108,10 +108,14 @@ describe('connected mode against the real service', () => {
         await settings.locator('#sync-status[data-state="connected"]').waitFor({ timeout: 30000 });
 
         await service.kill();
-        await eventually('the worker notices the service is gone', async () => (await status(browser)).state === 'error');
-        const down = await status(browser);
-        assert.equal(down.failure.kind, 'server_not_running', JSON.stringify(down));
+        // The dropped connection reads as a network failure; the next attempt, refused,
+        // as the service not running.
+        const down = await eventually('the worker finds the service not running', async () => {
+          const overview = await status(browser);
+          return overview.state === 'error' && overview.failure.kind === 'server_not_running' ? overview : null;
+        });
         assert.match(down.failure.message, /Please ensure PipelineOS is running/);
+        assert.ok(down.failure.actions.includes('Retry Connection'), JSON.stringify(down.failure));
         await settings.locator('#sync-status[data-state="error"]').waitFor({ timeout: 20000 });
         const shown = await settings.locator('#sync-status').textContent();
         assert.match(shown, /Please ensure PipelineOS is running/, 'the §8.4 text is shown');

@@ -404,14 +404,23 @@ impl<S: DreamStore> Library<S> {
         let mut pending: BTreeMap<String, StoredDream> = BTreeMap::new();
         let mut fragments = FragmentChanges::default();
         let mut seq = self.last_seq;
+        let item_id = |item: &ImportItem| match item {
+            ImportItem::Dream(dream) => dream.id().to_string(),
+            ImportItem::Conversation(conversation) => conversation.id.clone(),
+        };
+        let ids: Vec<String> = items.iter().map(item_id).collect();
+        let mut stored_before: HashMap<String, StoredDream> = self
+            .store
+            .get_dreams(&ids)
+            .await?
+            .into_iter()
+            .map(|stored| (stored.dream.id().to_string(), stored))
+            .collect();
         for item in items {
-            let id = match &item {
-                ImportItem::Dream(dream) => dream.id().to_string(),
-                ImportItem::Conversation(conversation) => conversation.id.clone(),
-            };
+            let id = item_id(&item);
             let existing_record = match pending.get(&id) {
                 Some(stored) => Some(stored.clone()),
-                None => self.store.get_dream(&id).await?,
+                None => stored_before.remove(&id),
             };
             let existing = existing_record.as_ref().map(|s| s.dream.clone());
             let (dream, outcome) = match (item, &existing) {

@@ -134,6 +134,15 @@ pub trait DreamStore {
     async fn commit(&self, batch: WriteBatch) -> Result<(), StoreError>;
 
     async fn get_dream(&self, id: &str) -> Result<Option<StoredDream>, StoreError>;
+    /// The stored ones of these dreams, in any order. Stores should read them in one go:
+    /// an import asks for fifty at a time.
+    async fn get_dreams(&self, ids: &[String]) -> Result<Vec<StoredDream>, StoreError> {
+        let mut found = Vec::new();
+        for id in ids {
+            found.extend(self.get_dream(id).await?);
+        }
+        Ok(found)
+    }
     /// Dreams whose last write has `seq` greater than the given one, in any order.
     async fn dreams_changed_after(&self, seq: u64) -> Result<Vec<StoredDream>, StoreError>;
     async fn tombstones_after(&self, seq: u64) -> Result<Vec<Tombstone>, StoreError>;

@@ -8,6 +8,8 @@
 //! WebSocket and carries out [`ClientCommand`]s; [`Library::run_sync_commands`] does the
 //! storage part of them.
 
+use std::collections::{BTreeSet, HashMap};
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -338,9 +340,8 @@ impl<S: DreamStore> Library<S> {
         Ok(())
     }
 
-    /// Applies the service's events, then stores the cursor. Each event is its own
-    /// transaction; a stop in between replays events that change nothing the second time
-    /// (revisions only move forward).
+    /// Applies the service's events and stores the cursor, all in one transaction (a stop
+    /// before it completes replays the events; after it, they are skipped by cursor).
     pub async fn apply_events(
         &mut self,
         events: &[SequencedEvent],
@@ -348,167 +349,102 @@ impl<S: DreamStore> Library<S> {
         now: Timestamp,
     ) -> Result<(), ApiError> {
         let pending = self.store.outbox().await?;
+        let ids: Vec<String> = events
+            .iter()
+            .map(|e| e.event.dream_id().to_string())
+            .collect();
+        let mut state: HashMap<String, Option<StoredDream>> =
+            ids.iter().map(|id| (id.clone(), None)).collect();
+        for stored in self.store.get_dreams(&ids).await? {
+            state.insert(stored.dream.id().to_string(), Some(stored));
+        }
+        let mut changed: BTreeSet<String> = BTreeSet::new();
+        let mut fragments = FragmentChanges::default();
+        let mut batch = WriteBatch::default();
+        let mut seq = self.last_seq;
         for sequenced in events {
-            self.apply_event(&sequenced.event, &pending, now).await?;
-        }
-        self.save_cursor(then_save_cursor).await
-    }
-
-    async fn apply_event(
-        &mut self,
-        event: &ServerEvent,
-        pending: &[OutboxEntry],
-        now: Timestamp,
-    ) -> Result<(), ApiError> {
-        match event {
-            ServerEvent::DreamUpdated {
-                dream,
-                revision,
-                conflict_of,
-            } => {
-                self.apply_remote_dream(dream, *revision, pending, now)
-                    .await?;
-                if let Some(original) = conflict_of {
-                    self.notice(format!(
-                        "Conflicting edits of {original}: both are kept; the copy is “{}”.",
-                        dream.conversation.title
-                    ));
+            let id = sequenced.event.dream_id().to_string();
+            let current = state.get(&id).cloned().flatten();
+            let next = match &sequenced.event {
+                ServerEvent::DreamUpdated {
+                    dream,
+                    revision,
+                    conflict_of,
+                } => {
+                    if let Some(original) = conflict_of {
+                        self.notice(format!(
+                            "Conflicting edits of {original}: both are kept; the copy is “{}”.",
+                            dream.conversation.title
+                        ));
+                    }
+                    remote_dream(current.as_ref(), dream, *revision, &pending)
                 }
-                Ok(())
-            }
-            ServerEvent::DreamDeleted { dream_id, revision } => {
-                self.apply_remote_delete(dream_id, *revision, pending, now)
-                    .await
-            }
-            ServerEvent::ProjectCreated { dream_id, project } => {
-                self.set_implementation(dream_id, ImplementationState::InProgress, now, |i| {
-                    i.project = Some(project.clone())
-                })
-                .await
-            }
-            ServerEvent::ImplementationCompleted { dream_id, result } => {
-                let failed = result
-                    .get("status")
-                    .and_then(|s| s.as_str())
-                    .is_some_and(|s| matches!(s, "failed" | "error" | "cancelled"));
-                let state = if failed {
-                    ImplementationState::Failed
-                } else {
-                    ImplementationState::Completed
-                };
-                self.set_implementation(dream_id, state, now, |i| i.result = Some(result.clone()))
-                    .await
-            }
-        }
-    }
-
-    /// Stores the service's state of a dream, with this device's unsent changes to it laid
-    /// over (they are still on their way and will come back as newer events).
-    async fn apply_remote_dream(
-        &mut self,
-        remote: &Dream,
-        revision: Revision,
-        pending: &[OutboxEntry],
-        now: Timestamp,
-    ) -> Result<(), ApiError> {
-        let id = remote.id().to_string();
-        let current = self.store.get_dream(&id).await?;
-        if current.as_ref().is_some_and(|c| c.revision >= revision) {
-            return Ok(());
-        }
-        let mut dream = remote.clone();
-        let mut deleted_here = false;
-        for entry in pending.iter().filter(|e| e.operation.dream_id == id) {
-            match &entry.operation.change {
-                DreamChange::Upsert { dream: mine } => {
-                    if mine.conversation.messages.len() >= dream.conversation.messages.len() {
-                        dream.conversation = mine.conversation.clone();
+                ServerEvent::DreamDeleted { revision, .. } => {
+                    match current.as_ref().filter(|c| deletion_applies(c, *revision, &pending)) {
+                        Some(stored) => {
+                            batch.put_trash.push(TrashEntry {
+                                undo_token: format!("{id}@{}", seq + 1),
+                                dream: stored.dream.clone(),
+                                deleted_at: now,
+                                revision: *revision,
+                            });
+                            batch.put_tombstones.push(Tombstone {
+                                dream_id: id.clone(),
+                                seq: seq + 1,
+                            });
+                            Some(None)
+                        }
+                        None => None,
                     }
                 }
-                DreamChange::SetTags { tags } => dream.tags = tags.clone(),
-                DreamChange::SetNotes { notes } => dream.notes = notes.clone(),
-                DreamChange::Delete => deleted_here = true,
+                ServerEvent::ProjectCreated { project, .. } => current.map(|mut stored| {
+                    advance_implementation(&mut stored, ImplementationState::InProgress, now, |i| {
+                        i.project = Some(project.clone())
+                    });
+                    Some(stored)
+                }),
+                ServerEvent::ImplementationCompleted { result, .. } => current.map(|mut stored| {
+                    let failed = result
+                        .get("status")
+                        .and_then(|s| s.as_str())
+                        .is_some_and(|s| matches!(s, "failed" | "error" | "cancelled"));
+                    let state = if failed {
+                        ImplementationState::Failed
+                    } else {
+                        ImplementationState::Completed
+                    };
+                    advance_implementation(&mut stored, state, now, |i| {
+                        i.result = Some(result.clone())
+                    });
+                    Some(stored)
+                }),
+            };
+            // `None`: nothing changes; `Some(None)`: the dream goes; `Some(Some(_))`: stored.
+            let Some(mut next) = next else { continue };
+            let before = state.get(&id).cloned().flatten();
+            let old_conversation = before.as_ref().map(|b| &b.dream.conversation);
+            let new_conversation = next.as_ref().map(|n| &n.dream.conversation);
+            if old_conversation != new_conversation {
+                self.change_fragments(&mut fragments, &id, old_conversation, new_conversation, now)
+                    .await?;
+            }
+            seq += 1;
+            if let Some(stored) = &mut next {
+                stored.seq = seq;
+                stored.summary = summarize(&stored.dream);
+            }
+            state.insert(id.clone(), next);
+            changed.insert(id);
+        }
+        for id in changed {
+            match state.remove(&id).flatten() {
+                Some(stored) => batch.put_dreams.push(stored),
+                None => batch.delete_dreams.push(id),
             }
         }
-        if deleted_here {
-            return Ok(());
-        }
-        if let Some(local) = &current {
-            // How often the user used it here and whether it was opened are this device's own.
-            dream.opened = local.dream.opened;
-            dream.usage_count = local.dream.usage_count;
-            dream.last_used_at = local.dream.last_used_at;
-        }
-        let seq = self.next_seq();
-        let mut batch = WriteBatch::default();
-        if current.as_ref().is_none_or(|c| c.dream != dream) {
-            let mut fragments = FragmentChanges::default();
-            let old = current.as_ref().map(|c| &c.dream.conversation);
-            self.change_fragments(&mut fragments, &id, old, Some(&dream.conversation), now)
-                .await?;
-            fragments.into_batch(&mut batch);
-        }
-        let implementation = current.and_then(|c| c.implementation);
-        batch.put_dreams.push(StoredDream {
-            seq,
-            summary: summarize(&dream),
-            dream,
-            revision,
-            implementation,
-        });
-        self.commit(batch, seq).await?;
-        self.save_index_if_due().await
-    }
-
-    /// Removes a dream deleted on another device (to the trash: undo sends it back).
-    async fn apply_remote_delete(
-        &mut self,
-        dream_id: &str,
-        revision: Revision,
-        pending: &[OutboxEntry],
-        now: Timestamp,
-    ) -> Result<(), ApiError> {
-        let Some(stored) = self.store.get_dream(dream_id).await? else {
-            return Ok(());
-        };
-        if stored.revision >= revision {
-            return Ok(());
-        }
-        // A capture made here after the deletion restores the dream on the service.
-        let recaptured_here = pending.iter().any(|e| {
-            e.operation.dream_id == dream_id
-                && e.operation.base_revision >= revision
-                && matches!(e.operation.change, DreamChange::Upsert { .. })
-        });
-        if recaptured_here {
-            return Ok(());
-        }
-        let mut fragments = FragmentChanges::default();
-        self.change_fragments(
-            &mut fragments,
-            dream_id,
-            Some(&stored.dream.conversation),
-            None,
-            now,
-        )
-        .await?;
-        let seq = self.next_seq();
-        let mut batch = WriteBatch {
-            delete_dreams: vec![dream_id.to_string()],
-            put_trash: vec![TrashEntry {
-                undo_token: format!("{dream_id}@{seq}"),
-                dream: stored.dream,
-                deleted_at: now,
-                revision,
-            }],
-            put_tombstones: vec![Tombstone {
-                dream_id: dream_id.to_string(),
-                seq,
-            }],
-            ..WriteBatch::default()
-        };
         fragments.into_batch(&mut batch);
-        self.commit(batch, seq).await?;
+        batch.put_meta.push(meta_entry(CURSOR_KEY, &then_save_cursor));
+        self.commit(batch, seq.max(self.last_seq)).await?;
         self.save_index_if_due().await
     }
 
@@ -521,23 +457,9 @@ impl<S: DreamStore> Library<S> {
         fill: impl FnOnce(&mut Implementation),
     ) -> Result<(), ApiError> {
         let Some(mut stored) = self.store.get_dream(dream_id).await? else {
-            // Events for dreams deleted here since are of no use any more.
-            return Ok(());
+            return Err(not_found(dream_id));
         };
-        let mut implementation = stored.implementation.take().unwrap_or(Implementation {
-            state,
-            updated_at: now,
-            project: None,
-            result: None,
-        });
-        // States only move forward: the `project_created` event may arrive before the answer
-        // to the request that caused it, and a late one never hides a finished result.
-        if progress_rank(state) >= progress_rank(implementation.state) {
-            implementation.state = state;
-        }
-        implementation.updated_at = now;
-        fill(&mut implementation);
-        stored.implementation = Some(implementation);
+        advance_implementation(&mut stored, state, now, fill);
         let seq = self.next_seq();
         stored.seq = seq;
         self.commit(
@@ -593,6 +515,82 @@ impl<S: DreamStore> Library<S> {
             sync_error("Not paired with PipelineOS: pair this browser in the settings first.")
         })
     }
+}
+
+/// The service's state of a dream as this device stores it: `None` when the event changes
+/// nothing (not newer than what is here, or deleted here with the deletion still unsent).
+/// This device's unsent changes are laid over, since they come back later as newer events.
+fn remote_dream(
+    current: Option<&StoredDream>,
+    remote: &Dream,
+    revision: Revision,
+    pending: &[OutboxEntry],
+) -> Option<Option<StoredDream>> {
+    if current.is_some_and(|c| c.revision >= revision) {
+        return None;
+    }
+    let id = remote.id();
+    let mut dream = remote.clone();
+    for entry in pending.iter().filter(|e| e.operation.dream_id == id) {
+        match &entry.operation.change {
+            DreamChange::Upsert { dream: mine } => {
+                if mine.conversation.messages.len() >= dream.conversation.messages.len() {
+                    dream.conversation = mine.conversation.clone();
+                }
+            }
+            DreamChange::SetTags { tags } => dream.tags = tags.clone(),
+            DreamChange::SetNotes { notes } => dream.notes = notes.clone(),
+            DreamChange::Delete => return None,
+        }
+    }
+    if let Some(local) = current {
+        // Whether it was opened and how often it was used here are this device's own.
+        dream.opened = local.dream.opened;
+        dream.usage_count = local.dream.usage_count;
+        dream.last_used_at = local.dream.last_used_at;
+    }
+    let summary = summarize(&dream);
+    Some(Some(StoredDream {
+        seq: 0,
+        summary,
+        dream,
+        revision,
+        implementation: current.and_then(|c| c.implementation.clone()),
+    }))
+}
+
+/// Whether a deletion from the service removes the dream here: not when this device already
+/// has that revision, nor when it captured the dream again after seeing the deletion (that
+/// capture restores it on the service).
+fn deletion_applies(stored: &StoredDream, revision: Revision, pending: &[OutboxEntry]) -> bool {
+    let recaptured_here = pending.iter().any(|e| {
+        e.operation.dream_id == stored.dream.id()
+            && e.operation.base_revision >= revision
+            && matches!(e.operation.change, DreamChange::Upsert { .. })
+    });
+    stored.revision < revision && !recaptured_here
+}
+
+/// Moves the implementation state forward (never back: `project_created` may arrive before
+/// the answer to the request that caused it, and a late one never hides a finished result).
+fn advance_implementation(
+    stored: &mut StoredDream,
+    state: ImplementationState,
+    now: Timestamp,
+    fill: impl FnOnce(&mut Implementation),
+) {
+    let mut implementation = stored.implementation.take().unwrap_or(Implementation {
+        state,
+        updated_at: now,
+        project: None,
+        result: None,
+    });
+    if progress_rank(state) >= progress_rank(implementation.state) {
+        implementation.state = state;
+    }
+    implementation.updated_at = now;
+    fill(&mut implementation);
+    stored.implementation = Some(implementation);
 }
 
 fn progress_rank(state: ImplementationState) -> u8 {
