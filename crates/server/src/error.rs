@@ -17,6 +17,9 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Seconds to wait, sent as `Retry-After` (429 and 503).
     pub retry_after: Option<u64>,
+    /// Sends `Connection: close`: the request body was left unread, so the connection
+    /// cannot carry another request (a client reusing it would see it cut).
+    pub close_connection: bool,
 }
 
 #[derive(Serialize)]
@@ -40,6 +43,7 @@ impl ApiError {
             message: message.into(),
             field: None,
             retry_after: None,
+            close_connection: false,
         }
     }
 
@@ -71,11 +75,13 @@ impl ApiError {
     }
 
     pub fn too_large(what: &str, limit: usize) -> Self {
-        Self::new(
+        let mut error = Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             format!("{what} is over the {limit}-byte limit"),
-        )
+        );
+        error.close_connection = true;
+        error
     }
 
     pub fn rate_limited(retry_after_secs: u64) -> Self {
@@ -135,6 +141,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if self.close_connection {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         response.extensions_mut().insert(ErrorCode(self.code));
         response

@@ -24,6 +24,13 @@
 //! | `GET /health`, `GET /ready`, `GET /metrics` | liveness; database reachable; Prometheus text |
 //! | `GET /ws/dreamcatcher` | the sync WebSocket ([`ws`]) |
 //!
+//! `/health`, `/ready` and `/api/v1/*` answer any origin (CORS, preflights included) so
+//! the extension's service worker and options page can call them without host
+//! permissions: methods GET, POST, PATCH, DELETE, OPTIONS; request headers
+//! `Authorization`, `Content-Type`, `Idempotency-Key`; `Retry-After` readable. There is no
+//! credentials mode: requests authenticate with bearer tokens, never cookies. `/metrics`
+//! and the WebSocket stay same-origin (a WebSocket is not subject to CORS anyway).
+//!
 //! Writes accept an `Idempotency-Key` header: a retry with the same key from the same
 //! device is answered as a duplicate, not applied twice. REST edits follow the sync rules
 //! exactly (they are operations of the token's device): `base_revision` omitted means

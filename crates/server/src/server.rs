@@ -1,22 +1,26 @@
 //! The running service: shared state, the router with its layers, start and stop.
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::accounts::{hex, random_bytes, secret_hash};
 use crate::api;
+use crate::api::changes::IDEMPOTENCY_KEY_HEADER;
 use crate::config::ServerConfig;
 use crate::db::accounts::{self, Identity};
 use crate::db::{Committed, Database, StoreError};
@@ -37,6 +41,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Turns true when the service is stopping.
     pub shutdown: watch::Receiver<bool>,
+    /// Users whose search index is behind their events (see [`refresh_libraries`]).
+    stale_libraries: mpsc::UnboundedSender<i64>,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -57,16 +63,15 @@ impl AppState {
     }
 
     /// After a commit that recorded events: wake the users' connections here (other
-    /// instances were notified by the commit) and bring their libraries up to date.
-    pub async fn after_commit(&self, committed: Committed) {
+    /// instances were notified by the commit) and have their libraries brought up to
+    /// date in the background: indexing is not on the way to an acknowledgement, and a
+    /// listing catches up by itself anyway.
+    pub fn after_commit(&self, committed: Committed) {
         self.metrics.events_published.inc_by(committed.events);
         for user in committed.users_with_events {
             self.hub.notify(user);
-            if let Err(error) = self.libraries.refresh(&self.db, user).await {
-                // The next listing catches up instead.
-                tracing::warn!(%error, user, "could not refresh the search index");
-                self.metrics.error("storage", "index_refresh");
-            }
+            // Fails only when the service is stopping, when indexing no longer matters.
+            let _ = self.stale_libraries.send(user);
         }
     }
 }
@@ -146,7 +151,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         pairing: KeyedLimiter::new(config.pairing_rate_limit),
     };
     let hub = Arc::new(Hub::default());
+    let (stale_libraries, stale_receiver) = mpsc::unbounded_channel();
     let state = Arc::new(AppState {
+        stale_libraries,
         config,
         db,
         hub: hub.clone(),
@@ -166,6 +173,11 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         ));
     }
     tokio::spawn(forget_idle_buckets(state.clone(), shutdown.clone()));
+    tokio::spawn(refresh_libraries(
+        state.clone(),
+        stale_receiver,
+        shutdown.clone(),
+    ));
 
     let app = router(state.clone());
     let mut stop = shutdown.clone();
@@ -188,6 +200,35 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     })
 }
 
+/// Brings stale libraries up to date, each once per batch of wake-ups however many
+/// commits it had meanwhile.
+async fn refresh_libraries(
+    state: SharedState,
+    mut stale: mpsc::UnboundedReceiver<i64>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let first = tokio::select! {
+            user = stale.recv() => match user {
+                Some(user) => user,
+                None => return,
+            },
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        };
+        let mut users = BTreeSet::from([first]);
+        while let Ok(user) = stale.try_recv() {
+            users.insert(user);
+        }
+        for user in users {
+            if let Err(error) = state.libraries.refresh(&state.db, user).await {
+                // The next listing catches up instead.
+                tracing::warn!(%error, user, "could not refresh the search index");
+                state.metrics.error("storage", "index_refresh");
+            }
+        }
+    }
+}
+
 async fn forget_idle_buckets(state: SharedState, mut shutdown: watch::Receiver<bool>) {
     let mut every_minute = tokio::time::interval(Duration::from_secs(60));
     loop {
@@ -203,11 +244,47 @@ async fn forget_idle_buckets(state: SharedState, mut shutdown: watch::Receiver<b
     }
 }
 
+/// Lets the extension's service worker and options page (a `chrome-extension://` origin)
+/// call the API without host permissions. Any origin is fine: requests carry a bearer
+/// token, never cookies, so no credentials mode and nothing ambient to steal.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::any())
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static(IDEMPOTENCY_KEY_HEADER),
+        ])
+        // The extension backs off on 429/503 by this header.
+        .expose_headers([header::RETRY_AFTER])
+        .max_age(Duration::from_secs(3600))
+}
+
 pub fn router(state: SharedState) -> Router {
+    Router::new()
+        .route("/metrics", get(api::ops::metrics))
+        .route("/ws/dreamcatcher", get(ws::handler))
+        .merge(cors_routes())
+        .fallback(api::ops::not_found)
+        .method_not_allowed_fallback(api::ops::method_not_allowed)
+        .layer(CatchPanicLayer::custom(api::ops::panic_response))
+        .layer(middleware::from_fn_with_state(state.clone(), track_request))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The routes a browser may call cross-origin.
+fn cors_routes() -> Router<SharedState> {
     Router::new()
         .route("/health", get(api::ops::health))
         .route("/ready", get(api::ops::ready))
-        .route("/metrics", get(api::ops::metrics))
         .route("/api/v1/pair", post(api::pair::pair))
         .route("/api/v1/conversations/capture", post(api::dreams::capture))
         .route("/api/v1/dreams/import", post(api::import::import))
@@ -226,13 +303,9 @@ pub fn router(state: SharedState) -> Router {
             "/api/v1/dreams/{id}/implementation",
             post(api::implement::report),
         )
-        .route("/ws/dreamcatcher", get(ws::handler))
-        .fallback(api::ops::not_found)
+        // Before the layer, so that a preflight for a route without OPTIONS reaches it.
         .method_not_allowed_fallback(api::ops::method_not_allowed)
-        .layer(CatchPanicLayer::custom(api::ops::panic_response))
-        .layer(middleware::from_fn_with_state(state.clone(), track_request))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(cors())
 }
 
 /// Times every request (by route template), counts error codes, and bounds how long a

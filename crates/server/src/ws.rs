@@ -238,7 +238,7 @@ async fn handle_text(
     };
     match store.finish().await {
         Ok(committed) => {
-            state.after_commit(committed).await;
+            state.after_commit(committed);
             reply
         }
         Err(error) => {

@@ -770,6 +770,95 @@ async fn health_ready_and_metrics(backend: Backend) {
     server.stop().await;
 }
 
+/// The extension calls the API from a `chrome-extension://` origin without host
+/// permissions: preflights are answered and responses carry the allow-origin header.
+async fn cors_lets_the_extension_call_the_api(backend: Backend) {
+    let Some(server) = TestServer::start(backend, |_| {}).await else {
+        return;
+    };
+    let origin = "chrome-extension://abcdefghijklmnopabcdefghijklmnop";
+    let preflight = server
+        .client
+        .request(reqwest::Method::OPTIONS, server.url(DREAMS))
+        .header("Origin", origin)
+        .header("Access-Control-Request-Method", "PATCH")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let headers = preflight.headers();
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .map(|value| value.to_str().unwrap().to_ascii_lowercase())
+            .unwrap_or_default()
+    };
+    assert_eq!(header("access-control-allow-origin"), "*");
+    for method in ["get", "post", "patch", "delete", "options"] {
+        assert!(
+            header("access-control-allow-methods").contains(method),
+            "{method} in {:?}",
+            header("access-control-allow-methods")
+        );
+    }
+    for name in ["authorization", "content-type"] {
+        assert!(header("access-control-allow-headers").contains(name));
+    }
+    assert!(headers.get("access-control-allow-credentials").is_none());
+
+    let health = server
+        .client
+        .get(server.url("/health"))
+        .header("Origin", origin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.headers()["access-control-allow-origin"], "*");
+
+    // A real call: the bearer token authenticates, the 401 is readable cross-origin.
+    let token = server.user_token("alice").await;
+    let listed = server
+        .client
+        .get(server.url(DREAMS))
+        .header("Origin", origin)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    assert_eq!(listed.headers()["access-control-allow-origin"], "*");
+    let refused = server
+        .client
+        .get(server.url(DREAMS))
+        .header("Origin", origin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.headers()["access-control-allow-origin"], "*");
+
+    // Operations endpoints stay same-origin.
+    let metrics = server
+        .client
+        .get(server.url("/metrics"))
+        .header("Origin", origin)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    server.stop().await;
+}
+
 on_both_backends!(
     capture_list_get_patch_delete,
     recapture_updates_in_place_keeping_tags_and_notes,
@@ -782,4 +871,5 @@ on_both_backends!(
     rate_limit_answers_429_with_retry_after,
     pairing_codes_are_single_use,
     health_ready_and_metrics,
+    cors_lets_the_extension_call_the_api,
 );

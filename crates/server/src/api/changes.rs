@@ -15,6 +15,9 @@ use crate::db::{SyncStore, dreams};
 use crate::error::ApiError;
 use crate::server::AppState;
 
+/// The header naming a write for retries (lower case, as HTTP/2 sends names).
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+
 /// Longest `Idempotency-Key` header.
 const MAX_IDEMPOTENCY_KEY_BYTES: usize = 200;
 
@@ -35,7 +38,7 @@ pub struct AppliedChange {
 /// The request's `Idempotency-Key`: a retried request with the same key (from the same
 /// device) is answered as `duplicate` instead of being applied again.
 pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY_HEADER) else {
         return Ok(None);
     };
     match value.to_str() {
@@ -101,7 +104,7 @@ pub async fn apply_changes(
         });
     }
     let users = store.finish().await?;
-    state.after_commit(users).await;
+    state.after_commit(users);
     Ok(applied)
 }
 

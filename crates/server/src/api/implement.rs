@@ -14,8 +14,8 @@ use serde_json::json;
 use crate::accounts::{hex, random_bytes, secrets_match};
 use crate::api::changes::current_state;
 use crate::api::dreams::DreamId;
+use crate::db::now_millis;
 use crate::db::projects::{self, Project, ProjectStatus};
-use crate::db::{dreams, now_millis};
 use crate::error::ApiError;
 use crate::extract::{Auth, parse_json, read_json_body};
 use crate::server::{AppState, SharedState};
@@ -106,11 +106,10 @@ async fn save_with_event(
         projects::update_project(&mut tx.conn(), user, project).await?;
     }
     if let Some(event) = event {
-        let events = dreams::append_events(&mut tx.conn(), user, &[event], now_millis()).await?;
-        tx.record_events(user, events.len());
+        tx.append_events(&[event], now_millis()).await?;
     }
     let committed = tx.commit().await?;
-    state.after_commit(committed).await;
+    state.after_commit(committed);
     Ok(())
 }
 

@@ -79,10 +79,12 @@ pub async fn write_state(
 }
 
 /// Writes one processed operation: its id (first, so that a repeat writes nothing), the
-/// new states and the events. Run inside the user's [`WriteTx`](super::WriteTx).
+/// new states and the events after `latest` (the user's latest cursor). Run inside the
+/// user's [`WriteTx`](super::WriteTx).
 pub async fn commit_operation(
     c: &mut Conn<'_>,
     user: i64,
+    latest: Cursor,
     commit: &OperationCommit,
     now: i64,
 ) -> Result<Vec<SequencedEvent>, StoreError> {
@@ -106,21 +108,23 @@ pub async fn commit_operation(
     for state in &commit.states {
         write_state(c, user, state, now).await?;
     }
-    append_events(c, user, &commit.events, now).await
+    append_events(c, user, latest, &commit.events, now).await
 }
 
-/// Appends events to the user's stream with the next cursors. The caller holds the
-/// user's lock, so cursors are dense and committed in order.
+/// Appends events to the user's stream with the cursors after `latest` (the user's
+/// latest cursor, read under the lock). The caller holds the user's lock, so cursors are
+/// dense and committed in order.
 pub async fn append_events(
     c: &mut Conn<'_>,
     user: i64,
+    latest: Cursor,
     events: &[ServerEvent],
     now: i64,
 ) -> Result<Vec<SequencedEvent>, StoreError> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    let mut cursor = latest_cursor(c, user).await?;
+    let mut cursor = latest;
     let mut sequenced = Vec::with_capacity(events.len());
     for event in events {
         cursor += 1;

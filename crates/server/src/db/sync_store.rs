@@ -107,11 +107,8 @@ impl ServerStore for SyncStore<'_> {
         user: &UserId,
         commit: OperationCommit,
     ) -> Result<Vec<SequencedEvent>, StoreError> {
-        self.in_tx(user, async |tx, key| {
-            let events =
-                dreams::commit_operation(&mut tx.conn(), key, &commit, now_millis()).await?;
-            tx.record_events(key, events.len());
-            Ok(events)
+        self.in_tx(user, async |tx, _| {
+            tx.commit_operation(&commit, now_millis()).await
         })
         .await
     }
@@ -121,11 +118,8 @@ impl ServerStore for SyncStore<'_> {
         user: &UserId,
         events: Vec<ServerEvent>,
     ) -> Result<Vec<SequencedEvent>, StoreError> {
-        self.in_tx(user, async |tx, key| {
-            let sequenced =
-                dreams::append_events(&mut tx.conn(), key, &events, now_millis()).await?;
-            tx.record_events(key, sequenced.len());
-            Ok(sequenced)
+        self.in_tx(user, async |tx, _| {
+            tx.append_events(&events, now_millis()).await
         })
         .await
     }
@@ -143,7 +137,16 @@ impl ServerStore for SyncStore<'_> {
     }
 
     async fn latest_cursor(&self, user: &UserId) -> Result<Cursor, StoreError> {
-        self.read(user, async |c, key| dreams::latest_cursor(c, key).await)
-            .await
+        let key = user_key(user)?;
+        let guard = self.tx.lock().await;
+        match &*guard {
+            Some(tx) if tx.locked_user() == Some(key) => Ok(tx.user_cursor()),
+            Some(_) => Err(StoreError::UnknownUser(user.0.clone())),
+            None => {
+                drop(guard);
+                let mut pooled = self.db.acquire().await?;
+                dreams::latest_cursor(&mut pooled.conn(), key).await
+            }
+        }
     }
 }
