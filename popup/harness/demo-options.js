@@ -1,5 +1,6 @@
 // Screenshot harness: the settings page over an in-memory library. ?invalid fills the form
-// with values that fail validation, to show the messages.
+// with values that fail validation, to show the messages; ?paired pairs with the simulated
+// PipelineOS (code ABCDE12345).
 import init, { start_demo_options } from './dreamcatcher_popup.js';
 
 const params = new URLSearchParams(location.search);
@@ -12,5 +13,15 @@ if (params.has('invalid')) {
       input.value = value;
       input.dispatchEvent(new Event('input', { bubbles: true }));
     }
+  }, 200);
+}
+if (params.has('paired')) {
+  setTimeout(() => {
+    for (const [id, value] of [['server-url', 'https://pipelineos.example.com'], ['pairing-code', 'ABCDE-12345']]) {
+      const input = document.getElementById(id);
+      input.value = value;
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    }
+    setTimeout(() => document.getElementById('pair-button').click(), 100);
   }, 200);
 }

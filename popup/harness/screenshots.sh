@@ -38,5 +38,6 @@ shoot popup-list-dark demo-popup.html 400 580 --force-dark-mode --blink-settings
 shoot popup-dream-dark 'demo-popup.html?open' 400 580 --force-dark-mode --blink-settings=preferredColorScheme=0
 shoot settings demo-options.html 800 1100
 shoot settings-invalid 'demo-options.html?invalid' 800 1100
+shoot settings-paired 'demo-options.html?paired' 800 1100
 shoot settings-dark demo-options.html 800 1100 --force-dark-mode --blink-settings=preferredColorScheme=0
 ls -1 "$shots"

@@ -8,8 +8,8 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 use dreamcatcher_library::api::{
-    ApiError, DreamFilter, DreamPage, ExportFormat, ExportScope, ExportedFile, Facets, ImportProgress,
-    ImportSummary, SearchHit, Settings, Stats,
+    ApiError, ConnectionTest, DreamFilter, DreamPage, ExportFormat, ExportScope, ExportedFile, Facets, Implementation,
+    ImportProgress, ImportSummary, SearchHit, Settings, Stats, SyncOverview,
 };
 use dreamcatcher_model::Dream;
 use leptos::prelude::*;
@@ -35,9 +35,6 @@ pub enum BackendError {
     /// A browser service failed (clipboard, downloads, tabs).
     #[error("{0}")]
     Browser(String),
-    /// The feature exists in the interface but not yet behind it.
-    #[error("{0}")]
-    NotYetAvailable(&'static str),
 }
 
 /// What was deleted, and how to take it back (the worker's `deleted` answer).
@@ -60,6 +57,15 @@ pub struct SearchPage {
     /// More dreams match than the ranking holds (`total` is its size).
     #[serde(default)]
     pub total_capped: bool,
+}
+
+/// A dream with where "Send to PipelineOS" stands for it (the worker's `dream` answer).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct DreamRecord {
+    pub dream: Dream,
+    /// Set once the dream was sent to PipelineOS.
+    #[serde(default)]
+    pub implementation: Option<Implementation>,
 }
 
 /// What "delete everything" removed (the worker's `all_deleted` answer).
@@ -86,7 +92,8 @@ pub trait Backend {
     fn list_dreams(&self, offset: u32, limit: u32, filter: DreamFilter) -> BackendResult<'_, DreamPage>;
     /// One page of the ranked results for what the user typed, with highlight ranges.
     fn search(&self, query: String, offset: u32, limit: u32, filter: DreamFilter) -> BackendResult<'_, SearchPage>;
-    fn dream(&self, id: String) -> BackendResult<'_, Dream>;
+    /// The full dream and its implementation status.
+    fn dream(&self, id: String) -> BackendResult<'_, DreamRecord>;
     fn facets(&self) -> BackendResult<'_, Facets>;
     fn stats(&self) -> BackendResult<'_, Stats>;
     /// Dreams related to the conversation in the active tab (empty when it is not a chat).
@@ -103,10 +110,20 @@ pub trait Backend {
     fn import(&self, file_name: String, bytes: Vec<u8>, progress: ProgressSink) -> BackendResult<'_, ImportSummary>;
     fn settings(&self) -> BackendResult<'_, Settings>;
     fn save_settings(&self, settings: Settings) -> BackendResult<'_, Settings>;
-    /// Whether connected mode (pairing, sync) exists behind this backend yet.
-    fn connected_mode_available(&self) -> bool;
-    /// Exchanges a pairing code with the server; `NotYetAvailable` until connected mode exists.
-    fn pair(&self, server_url: String, code: String) -> BackendResult<'_, ()>;
+    /// Where sync with PipelineOS stands (standalone: mode standalone, state `offline`).
+    fn sync_status(&self) -> BackendResult<'_, SyncOverview>;
+    /// Exchanges a pairing code for this browser's token and switches to connected mode.
+    /// A form problem comes back as an error whose message starts with the field's name
+    /// (`pairing_code: …`, `server_url: …`).
+    fn pair(&self, server_url: String, code: String, device_name: String) -> BackendResult<'_, SyncOverview>;
+    /// Back to standalone mode; the library and the unsent changes stay.
+    fn unpair(&self) -> BackendResult<'_, SyncOverview>;
+    /// Checks the server (`server_url`, else the paired one) and, when paired, the token.
+    fn test_connection(&self, server_url: Option<String>) -> BackendResult<'_, ConnectionTest>;
+    /// Connects now instead of waiting for the next retry.
+    fn sync_now(&self) -> BackendResult<'_, SyncOverview>;
+    /// Asks PipelineOS to implement the dream; answers the dream with its new status.
+    fn send_to_pipeline(&self, id: String) -> BackendResult<'_, DreamRecord>;
     fn shortcuts(&self) -> BackendResult<'_, Vec<Shortcut>>;
     /// Opens a URL (already checked to be http(s)) in a new tab.
     fn open_tab(&self, url: String) -> BackendResult<'_, ()>;

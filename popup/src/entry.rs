@@ -30,16 +30,21 @@ pub fn start_options() -> Result<(), JsValue> {
     start(Page::Options, Rc::new(WorkerBackend))
 }
 
-/// The screenshot harness: the popup over 10,000 invented dreams in memory.
+/// The screenshot harness: the popup over 10,000 invented dreams in memory, paired with a
+/// simulated PipelineOS (the sync chip and "Send to PipelineOS" show).
 #[cfg(feature = "demo")]
 #[wasm_bindgen]
 pub fn start_demo_popup() -> Result<(), JsValue> {
     let dreams = crate::memory::sample_library(10_000, crate::browser::now());
     let related = dreams.iter().skip(1).step_by(7).take(3).map(|d| d.id().to_string()).collect();
-    start(Page::Popup, Rc::new(crate::memory::InMemoryBackend::new(dreams).with_related(related)))
+    let backend = crate::memory::InMemoryBackend::new(dreams)
+        .with_related(related)
+        .with_pairing("https://pipelineos.example.com", "Chrome on this computer");
+    start(Page::Popup, Rc::new(backend))
 }
 
-/// The screenshot harness: the settings page over an in-memory library.
+/// The screenshot harness: the settings page over an in-memory library, not paired (the
+/// simulated server accepts the code `ABCDE12345`).
 #[cfg(feature = "demo")]
 #[wasm_bindgen]
 pub fn start_demo_options() -> Result<(), JsValue> {

@@ -12,6 +12,7 @@ pub mod highlight;
 pub mod markdown;
 #[cfg(feature = "demo")]
 pub mod memory;
+pub mod sync_text;
 pub mod ui;
 pub mod validate;
 pub mod virtual_list;

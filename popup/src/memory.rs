@@ -6,14 +6,23 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use dreamcatcher_library::api::{
-    ApiError, CaptureRoute, DreamFilter, DreamPage, DreamSummary, ErrorCode, ExportFormat, ExportScope,
-    ExportedFile, FacetCount, Facets, Highlight, ImportProgress, ImportSummary, SearchHit, Settings, SkippedItem,
-    Stats,
+    ApiError, CaptureRoute, ConnectionTest, DreamFilter, DreamPage, DreamSummary, ErrorCode, ExportFormat,
+    ExportScope, ExportedFile, FacetCount, Facets, FailureReport, Highlight, Implementation, ImplementationState,
+    ImportProgress, ImportSummary, Mode, SearchHit, Settings, SkippedItem, Stats, SyncOverview,
 };
 use dreamcatcher_model::{CaptureSource, CodeBlock, CodeOrigin, Conversation, Dream, Message, Role, Site, Timestamp};
+use dreamcatcher_sync::FailureKind;
 
 use crate::filters::accepts;
-use crate::backend::{AllDeleted, Backend, BackendError, BackendResult, Deleted, ProgressSink, SearchPage, Shortcut};
+use crate::backend::{
+    AllDeleted, Backend, BackendError, BackendResult, Deleted, DreamRecord, ProgressSink, SearchPage, Shortcut,
+};
+use crate::validate;
+
+/// The pairing code the simulated server accepts.
+pub const DEMO_PAIRING_CODE: &str = "ABCDE12345";
+/// Changes the simulated sync "uploads" per status read.
+const UPLOADS_PER_READ: u32 = 100;
 
 #[derive(Default)]
 pub struct InMemoryBackend {
@@ -24,15 +33,104 @@ pub struct InMemoryBackend {
     next_token: Cell<u64>,
     /// Dreams related to the "active tab".
     related: RefCell<Vec<String>>,
-    connected_mode: bool,
+    sync: RefCell<SyncSimulation>,
+    /// The simulation's clock: the newest dream's time (the pages pass no time in).
+    now: Timestamp,
     /// URLs `open_tab` was asked to open, for tests.
     pub opened_tabs: RefCell<Vec<String>>,
+    /// How often the settings page was asked to open, for tests.
+    pub settings_opened: Cell<u32>,
+    /// How often "sync now" was asked, for tests.
+    pub sync_now_calls: Cell<u32>,
+}
+
+/// Connected mode without a network: a fixed pairing code, uploads that drain a little at
+/// every status read, and implementations that move one step at every read of the dream.
+#[derive(Default)]
+struct SyncSimulation {
+    /// Server URL and device name, while paired.
+    link: Option<(String, String)>,
+    /// Changes recorded and not yet "sent".
+    pending: u32,
+    last_synced_at: Option<Timestamp>,
+    failure: Option<FailureKind>,
+    /// The browser "has no network": nothing drains.
+    offline: bool,
+    notices: Vec<String>,
+    implementations: HashMap<String, Implementation>,
+    projects_created: u32,
+}
+
+impl SyncSimulation {
+    fn state(&self) -> &'static str {
+        match (&self.link, self.failure, self.offline, self.pending) {
+            (None, ..) => "offline",
+            (Some(_), Some(_), ..) => "error",
+            (Some(_), None, true, _) => "offline",
+            (Some(_), None, false, 0) => "connected",
+            (Some(_), None, false, _) => "syncing",
+        }
+    }
+
+    /// The overview after one step of uploading.
+    fn overview(&mut self, mode: Mode, settings_url: Option<String>, now: Timestamp) -> SyncOverview {
+        if self.state() == "syncing" {
+            self.pending = self.pending.saturating_sub(UPLOADS_PER_READ);
+            if self.pending == 0 {
+                self.last_synced_at = Some(now);
+            }
+        }
+        SyncOverview {
+            mode,
+            server_url: self.link.as_ref().map(|(url, _)| url.clone()).or(settings_url),
+            device_name: self.link.as_ref().map(|(_, name)| name.clone()),
+            state: self.state().to_string(),
+            pending_operations: self.pending,
+            last_synced_at: self.last_synced_at,
+            next_retry_at: None,
+            failure: self.failure.map(|kind| FailureReport::new(kind, "simulated by the in-memory backend")),
+            notices: self.notices.clone(),
+        }
+    }
+
+    /// A change made while paired waits to be sent.
+    fn record_change(&mut self) {
+        if self.link.is_some() {
+            self.pending += 1;
+        }
+    }
+
+    /// The dream's implementation, moved one step on (requested → in progress → completed).
+    fn advance(&mut self, id: &str, title: &str, now: Timestamp) -> Option<Implementation> {
+        let implementation = self.implementations.get_mut(id)?;
+        match implementation.state {
+            ImplementationState::Requested => {
+                implementation.state = ImplementationState::InProgress;
+                if let Some(serde_json::Value::Object(project)) = implementation.project.as_mut() {
+                    project.insert("status".into(), "in_progress".into());
+                }
+                implementation.updated_at = now;
+            }
+            ImplementationState::InProgress => {
+                implementation.state = ImplementationState::Completed;
+                implementation.result = Some(serde_json::json!({
+                    "status": "succeeded",
+                    "summary": format!("Implemented “{title}”."),
+                    "pull_request": format!("https://example.org/pipelineos/pull/{}", self.projects_created),
+                }));
+                implementation.updated_at = now;
+            }
+            ImplementationState::Completed | ImplementationState::Failed => {}
+        }
+        Some(implementation.clone())
+    }
 }
 
 impl InMemoryBackend {
     pub fn new(mut dreams: Vec<Dream>) -> Self {
         dreams.sort_by_key(|d| std::cmp::Reverse(d.updated_at));
-        InMemoryBackend { dreams: RefCell::new(dreams), ..Default::default() }
+        let now = dreams.first().map(|d| d.updated_at).unwrap_or_default();
+        InMemoryBackend { dreams: RefCell::new(dreams), now, ..Default::default() }
     }
 
     /// Marks these dreams as the suggestions for the active tab.
@@ -41,9 +139,37 @@ impl InMemoryBackend {
         self
     }
 
-    pub fn with_connected_mode(mut self) -> Self {
-        self.connected_mode = true;
+    /// Starts paired with `server_url`, in sync.
+    pub fn with_pairing(self, server_url: &str, device_name: &str) -> Self {
+        {
+            let mut settings = self.settings.borrow_mut();
+            settings.mode = Mode::Connected;
+            settings.server_url = Some(server_url.to_string());
+            let mut sync = self.sync.borrow_mut();
+            sync.link = Some((server_url.to_string(), device_name.to_string()));
+            sync.last_synced_at = Some(self.now);
+        }
         self
+    }
+
+    /// Makes every connection attempt fail this way (`None`: the server is back).
+    pub fn set_sync_failure(&self, failure: Option<FailureKind>) {
+        self.sync.borrow_mut().failure = failure;
+    }
+
+    /// The browser loses (or regains) its network: nothing is sent meanwhile.
+    pub fn set_offline(&self, offline: bool) {
+        self.sync.borrow_mut().offline = offline;
+    }
+
+    /// Records `count` changes waiting to be sent.
+    pub fn queue_changes(&self, count: u32) {
+        self.sync.borrow_mut().pending += count;
+    }
+
+    /// Something sync wants the user to know (a conflict copy made, a change refused).
+    pub fn push_sync_notice(&self, notice: &str) {
+        self.sync.borrow_mut().notices.push(notice.to_string());
     }
 
     pub fn len(&self) -> usize {
@@ -204,8 +330,11 @@ impl Backend for InMemoryBackend {
         Box::pin(async move { Ok(SearchPage { hits, total, offset, total_capped: false }) })
     }
 
-    fn dream(&self, id: String) -> BackendResult<'_, Dream> {
-        let found = self.with_dream(&id, |d| d.clone());
+    fn dream(&self, id: String) -> BackendResult<'_, DreamRecord> {
+        let found = self.with_dream(&id, |d| d.clone()).map(|dream| {
+            let implementation = self.sync.borrow_mut().advance(&id, &dream.conversation.title, self.now);
+            DreamRecord { dream, implementation }
+        });
         Box::pin(async move { found })
     }
 
@@ -267,6 +396,9 @@ impl Backend for InMemoryBackend {
             d.tags = cleaned;
             d.clone()
         });
+        if result.is_ok() {
+            self.sync.borrow_mut().record_change();
+        }
         Box::pin(async move { result })
     }
 
@@ -275,6 +407,9 @@ impl Backend for InMemoryBackend {
             d.notes = notes;
             d.clone()
         });
+        if result.is_ok() {
+            self.sync.borrow_mut().record_change();
+        }
         Box::pin(async move { result })
     }
 
@@ -414,23 +549,47 @@ impl Backend for InMemoryBackend {
     }
 
     fn save_settings(&self, settings: Settings) -> BackendResult<'_, Settings> {
+        // Like the worker: choosing standalone ends the pairing, unsent changes stay.
+        if settings.mode == Mode::Standalone {
+            self.sync.borrow_mut().link = None;
+        }
         *self.settings.borrow_mut() = settings.clone();
         Box::pin(async move { Ok(settings) })
     }
 
-    fn connected_mode_available(&self) -> bool {
-        self.connected_mode
+    fn sync_status(&self) -> BackendResult<'_, SyncOverview> {
+        let overview = self.overview();
+        Box::pin(async move { Ok(overview) })
     }
 
-    fn pair(&self, _server_url: String, _code: String) -> BackendResult<'_, ()> {
-        let available = self.connected_mode;
-        Box::pin(async move {
-            if available {
-                Ok(())
-            } else {
-                Err(BackendError::NotYetAvailable("Pairing is not built yet."))
-            }
-        })
+    fn pair(&self, server_url: String, code: String, device_name: String) -> BackendResult<'_, SyncOverview> {
+        let result = self.pair_now(&server_url, &code, &device_name).map(|()| self.overview());
+        Box::pin(async move { result })
+    }
+
+    fn unpair(&self) -> BackendResult<'_, SyncOverview> {
+        self.sync.borrow_mut().link = None;
+        self.settings.borrow_mut().mode = Mode::Standalone;
+        let overview = self.overview();
+        Box::pin(async move { Ok(overview) })
+    }
+
+    fn test_connection(&self, server_url: Option<String>) -> BackendResult<'_, ConnectionTest> {
+        let result = self.test_now(server_url);
+        Box::pin(async move { result })
+    }
+
+    fn sync_now(&self) -> BackendResult<'_, SyncOverview> {
+        self.sync_now_calls.set(self.sync_now_calls.get() + 1);
+        // The simulated server is back as soon as the user asks.
+        self.sync.borrow_mut().failure = None;
+        let overview = self.overview();
+        Box::pin(async move { Ok(overview) })
+    }
+
+    fn send_to_pipeline(&self, id: String) -> BackendResult<'_, DreamRecord> {
+        let result = self.send_now(&id);
+        Box::pin(async move { result })
     }
 
     fn shortcuts(&self) -> BackendResult<'_, Vec<Shortcut>> {
@@ -448,7 +607,110 @@ impl Backend for InMemoryBackend {
     }
 
     fn open_settings(&self) -> BackendResult<'_, ()> {
+        self.settings_opened.set(self.settings_opened.get() + 1);
         Box::pin(async { Ok(()) })
+    }
+}
+
+fn sync_error(message: String) -> BackendError {
+    BackendError::Api(ApiError::new(ErrorCode::Sync, message))
+}
+
+fn form_error(message: String) -> BackendError {
+    BackendError::Api(ApiError::new(ErrorCode::InvalidRequest, message))
+}
+
+/// Connected mode, answered like the worker answers it (same errors, same field prefixes).
+impl InMemoryBackend {
+    fn overview(&self) -> SyncOverview {
+        let settings = self.settings.borrow();
+        self.sync.borrow_mut().overview(settings.mode, settings.server_url.clone(), self.now)
+    }
+
+    fn pair_now(&self, server_url: &str, code: &str, device_name: &str) -> Result<(), BackendError> {
+        let server_url = validate::server_url(server_url).map_err(|e| form_error(format!("server_url: {e}")))?;
+        let code = validate::pairing_code(code).map_err(|e| form_error(format!("pairing_code: {e}")))?;
+        if code != DEMO_PAIRING_CODE {
+            return Err(form_error(
+                "pairing_code: PipelineOS did not accept the code: it is unknown or has expired; run `dreamcatcher-server pair NAME` for a new one.".into(),
+            ));
+        }
+        let device_name = match device_name.trim() {
+            "" => "Chrome".to_string(),
+            name => name.to_string(),
+        };
+        {
+            let mut settings = self.settings.borrow_mut();
+            settings.mode = Mode::Connected;
+            settings.server_url = Some(server_url.clone());
+        }
+        let mut sync = self.sync.borrow_mut();
+        sync.link = Some((server_url, device_name));
+        // Every dream is queued for upload, like a fresh pairing does.
+        sync.pending += self.dreams.borrow().len() as u32;
+        Ok(())
+    }
+
+    fn test_now(&self, server_url: Option<String>) -> Result<ConnectionTest, BackendError> {
+        let sync = self.sync.borrow();
+        let paired_url = sync.link.as_ref().map(|(url, _)| url.clone());
+        let server_url = match (server_url.filter(|u| !u.trim().is_empty()), paired_url.clone()) {
+            (Some(url), _) | (None, Some(url)) => url,
+            (None, None) => return Err(form_error("server_url: enter the PipelineOS server's address to test.".into())),
+        };
+        let server_url = validate::server_url(&server_url).map_err(|e| form_error(format!("server_url: {e}")))?;
+        if let Some(kind) = sync.failure {
+            return Ok(ConnectionTest {
+                ok: false,
+                steps: Vec::new(),
+                failure: Some(FailureReport::new(kind, format!("{server_url}/health did not answer"))),
+            });
+        }
+        let mut steps = vec![format!("Reached PipelineOS at {server_url} (version demo, memory storage).")];
+        if paired_url.as_deref() == Some(server_url.as_str()) {
+            steps.push(format!("This browser's token is accepted; {} dreams on the service.", self.len()));
+        } else {
+            steps.push("Not paired with this server yet: enter a pairing code to connect.".into());
+        }
+        Ok(ConnectionTest { ok: true, steps, failure: None })
+    }
+
+    fn send_now(&self, id: &str) -> Result<DreamRecord, BackendError> {
+        let dream = self.with_dream(id, |d| d.clone())?;
+        let mut sync = self.sync.borrow_mut();
+        if sync.link.is_none() {
+            return Err(sync_error("Not paired with PipelineOS: pair this browser in the settings first.".into()));
+        }
+        if sync.pending > 0 {
+            return Err(sync_error(format!(
+                "“{}” has not reached PipelineOS yet ({} change(s) waiting to sync). It is sent as soon as sync catches up; try again then.",
+                dream.conversation.title, sync.pending
+            )));
+        }
+        let active = sync
+            .implementations
+            .get(id)
+            .filter(|i| matches!(i.state, ImplementationState::Requested | ImplementationState::InProgress))
+            .cloned();
+        let implementation = match active {
+            Some(implementation) => implementation,
+            None => {
+                sync.projects_created += 1;
+                let implementation = Implementation {
+                    state: ImplementationState::Requested,
+                    updated_at: self.now,
+                    project: Some(serde_json::json!({
+                        "id": format!("prj-demo{:04}", sync.projects_created),
+                        "status": "created",
+                        "title": dream.conversation.title,
+                    })),
+                    result: None,
+                };
+                sync.implementations.insert(id.to_string(), implementation.clone());
+                implementation
+            }
+        };
+        Ok(DreamRecord { dream, implementation: Some(implementation) })
     }
 }
 
@@ -567,5 +829,77 @@ mod tests {
         let page = block_on(backend.list_dreams(2, 1, DreamFilter::default())).ok();
         assert_eq!(page.and_then(|p| p.items.first().map(|s| s.id.clone())), Some(id));
         assert!(block_on(backend.undo_delete(token)).is_err());
+    }
+
+    #[test]
+    fn pairing_accepts_only_the_demo_code_then_uploads_everything() {
+        let backend = InMemoryBackend::new(sample_library(150, now()));
+        let refused = block_on(backend.pair("https://p.example".into(), "ZZZZZ99999".into(), String::new()));
+        let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.starts_with("pairing_code: PipelineOS did not accept the code"), "{message}");
+        let bad_url = block_on(backend.pair("ftp://p.example".into(), DEMO_PAIRING_CODE.into(), String::new()));
+        assert!(bad_url.err().map(|e| e.to_string()).unwrap_or_default().starts_with("server_url: "));
+
+        let paired = block_on(backend.pair("https://p.example/".into(), "abcde-12345".into(), "Laptop".into())).ok();
+        let paired = paired.map(|o| (o.mode, o.state, o.pending_operations, o.device_name, o.server_url));
+        assert_eq!(
+            paired,
+            Some((Mode::Connected, "syncing".into(), 50, Some("Laptop".into()), Some("https://p.example".into())))
+        );
+        let settled = block_on(backend.sync_status()).ok();
+        assert_eq!(settled.as_ref().map(|o| (o.state.as_str(), o.pending_operations)), Some(("connected", 0)));
+        assert_eq!(settled.and_then(|o| o.last_synced_at), Some(now()));
+
+        let unpaired = block_on(backend.unpair()).ok();
+        assert_eq!(unpaired.map(|o| (o.mode, o.state, o.device_name)), Some((Mode::Standalone, "offline".into(), None)));
+
+        assert!(block_on(backend.pair("https://p.example".into(), DEMO_PAIRING_CODE.into(), String::new())).is_ok());
+        let mut settings = block_on(backend.settings()).unwrap_or_default();
+        assert_eq!(settings.mode, Mode::Connected);
+        settings.mode = Mode::Standalone;
+        assert!(block_on(backend.save_settings(settings)).is_ok());
+        let after = block_on(backend.sync_status()).ok();
+        assert_eq!(after.map(|o| (o.state, o.device_name)), Some(("offline".into(), None)));
+    }
+
+    #[test]
+    fn failures_show_in_the_status_and_the_connection_test() {
+        let backend = InMemoryBackend::new(sample_library(3, now())).with_pairing("https://p.example", "Laptop");
+        backend.set_sync_failure(Some(FailureKind::Authentication));
+        let overview = block_on(backend.sync_status()).ok();
+        let failure = overview.as_ref().and_then(|o| o.failure.clone());
+        assert_eq!(overview.map(|o| o.state), Some("error".into()));
+        assert_eq!(failure.map(|f| f.title), Some("Authentication failed".into()));
+        let test = block_on(backend.test_connection(None)).ok();
+        assert_eq!(test.map(|t| (t.ok, t.failure.map(|f| f.kind))), Some((false, Some(FailureKind::Authentication))));
+        let retried = block_on(backend.sync_now()).ok();
+        assert_eq!(retried.map(|o| o.state), Some("connected".into()));
+        assert_eq!(backend.sync_now_calls.get(), 1);
+        let test = block_on(backend.test_connection(Some("https://other.example".into()))).ok();
+        assert_eq!(test.map(|t| (t.ok, t.steps.len())), Some((true, 2)));
+        assert!(block_on(InMemoryBackend::new(Vec::new()).test_connection(None)).is_err());
+    }
+
+    #[test]
+    fn sending_to_pipeline_moves_on_at_every_read() {
+        let dreams = sample_library(3, now());
+        let id = dreams.first().map(|d| d.id().to_string()).unwrap_or_default();
+        let standalone = InMemoryBackend::new(dreams.clone());
+        assert!(block_on(standalone.send_to_pipeline(id.clone())).is_err());
+
+        let backend = InMemoryBackend::new(dreams).with_pairing("https://p.example", "Laptop");
+        backend.queue_changes(2);
+        let waiting = block_on(backend.send_to_pipeline(id.clone())).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(waiting.contains("has not reached PipelineOS yet (2 change(s)"), "{waiting}");
+        let _ = block_on(backend.sync_status());
+
+        let state = |record: Result<DreamRecord, BackendError>| record.ok().and_then(|r| r.implementation).map(|i| i.state);
+        assert_eq!(state(block_on(backend.send_to_pipeline(id.clone()))), Some(ImplementationState::Requested));
+        assert_eq!(state(block_on(backend.dream(id.clone()))), Some(ImplementationState::InProgress));
+        let done = block_on(backend.dream(id.clone())).ok().and_then(|r| r.implementation);
+        assert_eq!(done.as_ref().map(|i| i.state), Some(ImplementationState::Completed));
+        let pull = done.and_then(|i| i.result).and_then(|r| r.get("pull_request").cloned());
+        assert_eq!(pull, Some(serde_json::json!("https://example.org/pipelineos/pull/1")));
+        assert_eq!(state(block_on(backend.dream(id))), Some(ImplementationState::Completed));
     }
 }

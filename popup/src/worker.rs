@@ -3,8 +3,8 @@
 
 use base64::Engine as _;
 use dreamcatcher_library::api::{
-    ApiError, DreamFilter, DreamPage, ErrorCode, ExportFormat, ExportScope, ExportedFile, Facets, ImportProgress,
-    ImportSummary, Request, SearchHit, Settings, Stats,
+    ApiError, ConnectionTest, DreamFilter, DreamPage, ErrorCode, ExportFormat, ExportScope, ExportedFile, Facets,
+    ImportProgress, ImportSummary, Request, SearchHit, Settings, Stats, SyncOverview,
 };
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
@@ -12,7 +12,9 @@ use dreamcatcher_model::Dream;
 use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::backend::{AllDeleted, Backend, BackendError, BackendResult, Deleted, ProgressSink, SearchPage, Shortcut};
+use crate::backend::{
+    AllDeleted, Backend, BackendError, BackendResult, Deleted, DreamRecord, ProgressSink, SearchPage, Shortcut,
+};
 use crate::browser::{await_promise, js_error_text, sleep, storage_estimate};
 
 #[wasm_bindgen]
@@ -100,16 +102,17 @@ fn request_name(request: &Request) -> &'static str {
         Request::ImportStatus { .. } => "import_status",
         Request::GetSettings => "get_settings",
         Request::SaveSettings { .. } => "save_settings",
+        Request::SyncStatus => "sync_status",
+        Request::Pair { .. } => "pair",
+        Request::Unpair => "unpair",
+        Request::TestConnection { .. } => "test_connection",
+        Request::SyncNow => "sync_now",
+        Request::SendToPipeline { .. } => "send_to_pipeline",
         _ => "other",
     }
 }
 
 /// Payloads of the answers that are struct variants of `Response`.
-#[derive(Deserialize)]
-struct DreamAnswer {
-    dream: Dream,
-}
-
 #[derive(Deserialize)]
 struct HitsAnswer {
     hits: Vec<SearchHit>,
@@ -125,7 +128,11 @@ async fn call_done(request: Request) -> Result<(), BackendError> {
 }
 
 async fn dream_answer(request: Request) -> Result<Dream, BackendError> {
-    call::<DreamAnswer>(&request, "dream").await.map(|answer| answer.dream)
+    call::<DreamRecord>(&request, "dream").await.map(|answer| answer.dream)
+}
+
+async fn sync_overview(request: Request) -> Result<SyncOverview, BackendError> {
+    call(&request, "sync_overview").await
 }
 
 fn set(object: &Object, key: &str, value: &JsValue) -> Result<(), BackendError> {
@@ -172,8 +179,8 @@ impl Backend for WorkerBackend {
         })
     }
 
-    fn dream(&self, id: String) -> BackendResult<'_, Dream> {
-        Box::pin(dream_answer(Request::GetDream { id }))
+    fn dream(&self, id: String) -> BackendResult<'_, DreamRecord> {
+        Box::pin(async move { call(&Request::GetDream { id }, "dream").await })
     }
 
     fn facets(&self) -> BackendResult<'_, Facets> {
@@ -291,16 +298,28 @@ impl Backend for WorkerBackend {
         })
     }
 
-    fn connected_mode_available(&self) -> bool {
-        false
+    fn sync_status(&self) -> BackendResult<'_, SyncOverview> {
+        Box::pin(sync_overview(Request::SyncStatus))
     }
 
-    fn pair(&self, _server_url: String, _code: String) -> BackendResult<'_, ()> {
-        Box::pin(async {
-            Err(BackendError::NotYetAvailable(
-                "Pairing with a PipelineOS server is not built yet: this version keeps your library on this device only.",
-            ))
-        })
+    fn pair(&self, server_url: String, code: String, device_name: String) -> BackendResult<'_, SyncOverview> {
+        Box::pin(sync_overview(Request::Pair { server_url, pairing_code: code, device_name }))
+    }
+
+    fn unpair(&self) -> BackendResult<'_, SyncOverview> {
+        Box::pin(sync_overview(Request::Unpair))
+    }
+
+    fn test_connection(&self, server_url: Option<String>) -> BackendResult<'_, ConnectionTest> {
+        Box::pin(async move { call(&Request::TestConnection { server_url }, "connection_test").await })
+    }
+
+    fn sync_now(&self) -> BackendResult<'_, SyncOverview> {
+        Box::pin(sync_overview(Request::SyncNow))
+    }
+
+    fn send_to_pipeline(&self, id: String) -> BackendResult<'_, DreamRecord> {
+        Box::pin(async move { call(&Request::SendToPipeline { id }, "dream").await })
     }
 
     fn shortcuts(&self) -> BackendResult<'_, Vec<Shortcut>> {
@@ -368,6 +387,47 @@ mod tests {
         let deleted: Result<AllDeleted, _> =
             decode("delete_all", "all_deleted", &json(&Response::AllDeleted { dreams: 3, fragments: 7 }));
         assert_eq!(deleted, Ok(AllDeleted { dreams: 3, fragments: 7 }));
+    }
+
+    /// The connected-mode answers decode, the failure texts and the implementation included.
+    #[test]
+    fn decodes_the_connected_mode_answers() {
+        use dreamcatcher_library::api::{FailureReport, Implementation, ImplementationState, Mode};
+        let json = |response: &Response| serde_json::to_string(response).unwrap_or_default();
+        let overview = SyncOverview {
+            mode: Mode::Connected,
+            server_url: Some("https://p.example".into()),
+            device_name: Some("Laptop".into()),
+            state: "error".into(),
+            pending_operations: 4,
+            last_synced_at: None,
+            next_retry_at: None,
+            failure: Some(FailureReport::new(dreamcatcher_sync::FailureKind::Network, "timed out")),
+            notices: vec!["Kept both versions of “A”.".into()],
+        };
+        let decoded: Result<SyncOverview, _> =
+            decode("sync_status", "sync_overview", &json(&Response::SyncOverview(overview.clone())));
+        assert_eq!(decoded, Ok(overview));
+        let test = ConnectionTest { ok: true, steps: vec!["Reached PipelineOS.".into()], failure: None };
+        let decoded: Result<ConnectionTest, _> =
+            decode("test_connection", "connection_test", &json(&Response::ConnectionTest(test.clone())));
+        assert_eq!(decoded, Ok(test));
+        let dream = Dream::captured(
+            dreamcatcher_model::Conversation::new(dreamcatcher_model::Site::Claude, Some("c1".into()), "T"),
+            chrono::DateTime::default(),
+        );
+        let implementation = Implementation {
+            state: ImplementationState::InProgress,
+            updated_at: chrono::DateTime::default(),
+            project: Some(serde_json::json!({"id": "prj-1"})),
+            result: None,
+        };
+        let answer = Response::Dream { dream: dream.clone(), implementation: Some(implementation.clone()) };
+        let decoded: Result<DreamRecord, _> = decode("send_to_pipeline", "dream", &json(&answer));
+        assert_eq!(decoded, Ok(DreamRecord { dream: dream.clone(), implementation: Some(implementation) }));
+        let decoded: Result<DreamRecord, _> =
+            decode("get_dream", "dream", &json(&Response::Dream { dream, implementation: None }));
+        assert!(decoded.is_ok_and(|record| record.implementation.is_none()));
     }
 
     #[test]

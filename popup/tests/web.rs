@@ -8,6 +8,7 @@ use std::rc::Rc;
 use chrono::TimeZone;
 use dreamcatcher_popup::memory::{InMemoryBackend, sample_library};
 use dreamcatcher_popup::{Page, mount};
+use dreamcatcher_sync::FailureKind;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Document, Element, HtmlElement, HtmlInputElement};
@@ -207,6 +208,7 @@ async fn captured_html_and_scripts_show_as_text() {
     assert!(!all(&view, ".dead-link").is_empty(), "the javascript: link lost its href");
     assert!(!all(&view, ".code .copy").is_empty(), "code blocks have a Copy button");
     assert_eq!(text(&view, ".code .lang"), "rust");
+    assert!(one(&host, "#send-to-pipeline").is_none(), "no Send to PipelineOS in standalone mode");
 }
 
 #[wasm_bindgen_test]
@@ -230,4 +232,183 @@ async fn settings_validate_and_guard_deletion() {
     wait_for("the button to enable", || !delete.has_attribute("disabled")).await;
     delete.click();
     wait_for("everything deleted", || backend.is_empty()).await;
+}
+
+fn button_labelled(host: &HtmlElement, selector: &str, label: &str) -> Option<HtmlElement> {
+    all(host, selector)
+        .into_iter()
+        .find(|b| b.text_content().as_deref() == Some(label))
+        .and_then(|b| b.dyn_into::<HtmlElement>().ok())
+}
+
+fn attribute(host: &HtmlElement, selector: &str, name: &str) -> String {
+    one(host, selector).and_then(|e| e.get_attribute(name)).unwrap_or_default()
+}
+
+/// Waits up to 5 s: the pages read the sync status every 2 s.
+async fn wait_for_poll(what: &str, mut ready: impl FnMut() -> bool) {
+    for _ in 0..250 {
+        if ready() {
+            return;
+        }
+        sleep(20).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn paired(count: usize) -> Rc<InMemoryBackend> {
+    Rc::new(InMemoryBackend::new(sample_library(count, now())).with_pairing("https://pipelineos.example.com", "Work laptop"))
+}
+
+#[wasm_bindgen_test]
+async fn pairing_refuses_a_wrong_code_then_pairs_tests_and_unpairs() {
+    let backend = library(3);
+    let (host, _page) = mount_page(Page::Options, backend.clone());
+    wait_for("the form", || one(&host, "#device-name").is_some()).await;
+    let device: HtmlInputElement = one(&host, "#device-name").expect("device name").unchecked_into();
+    assert_eq!(device.value(), "Chrome on this computer");
+    wait_for("the status", || text(&host, "#sync-status").contains("Not paired")).await;
+    assert!(one(&host, "#unpair-button").is_none() && one(&host, "#sync-now").is_none());
+    let pair = one(&host, "#pair-button").expect("pair button");
+    assert!(pair.has_attribute("disabled"), "nothing to pair with yet");
+
+    type_into(&one(&host, "#server-url").expect("url"), "https://pipelineos.example.com/");
+    type_into(&one(&host, "#pairing-code").expect("code"), "ZZZZZ-99999");
+    wait_for("the pair button", || !pair.has_attribute("disabled")).await;
+    pair.click();
+    wait_for("the refusal", || text(&host, "#pairing-code-message").contains("PipelineOS did not accept the code")).await;
+    assert!(attribute(&host, "#pairing-code-message", "class").contains("error"));
+    assert_eq!(attribute(&host, "#pairing-code", "aria-invalid"), "true");
+    assert_eq!(attribute(&host, "#sync-status", "data-state"), "offline");
+
+    type_into(&one(&host, "#pairing-code").expect("code"), "abcde-12345");
+    type_into(&one(&host, "#device-name").expect("device"), "Test browser");
+    wait_for("the error to clear", || !text(&host, "#pairing-code-message").contains("did not accept")).await;
+    pair.click();
+    wait_for("the pairing", || attribute(&host, "#sync-status", "data-state") == "connected").await;
+    let status = text(&host, "#sync-status");
+    assert!(status.contains("https://pipelineos.example.com") && status.contains("Test browser"), "{status}");
+    assert!(status.contains("Connected and up to date"), "{status}");
+    assert_eq!(text(&host, "#sync-pending"), "0");
+    let connected: HtmlInputElement = all(&host, "input[name=mode]").get(1).cloned().expect("connected radio").unchecked_into();
+    wait_for("connected mode chosen", || connected.checked() && !connected.disabled()).await;
+    assert!(one(&host, "#sync-now").is_some());
+
+    one(&host, "#test-connection").expect("test").click();
+    wait_for("the test result", || attribute(&host, "#test-result", "data-ok") == "true").await;
+    assert!(text(&host, "#test-result").contains("token is accepted"));
+
+    // Choosing Standalone and saving ends the pairing, and the page says so first.
+    let standalone: HtmlInputElement = all(&host, "input[name=mode]").first().cloned().expect("standalone radio").unchecked_into();
+    standalone.click();
+    wait_for("the warning", || text(&host, ".note").contains("Saving with Standalone chosen ends the pairing")).await;
+    button_labelled(&host, "button", "Save settings").expect("save").click();
+    wait_for("the pairing to end", || text(&host, "#sync-status").contains("Not paired")).await;
+    assert!(one(&host, "#unpair-button").is_none());
+
+    type_into(&one(&host, "#pairing-code").expect("code"), "ABCDE12345");
+    wait_for("the pair button", || !pair.has_attribute("disabled")).await;
+    pair.click();
+    wait_for("the second pairing", || one(&host, "#unpair-button").is_some()).await;
+    one(&host, "#unpair-button").expect("unpair").click();
+    wait_for("the unpairing", || text(&host, "#sync-status").contains("Not paired")).await;
+    assert!(one(&host, "#unpair-button").is_none());
+    wait_for("standalone chosen", || !connected.checked() && connected.disabled()).await;
+    assert!(text(&host, ".row-actions > [role=status]").contains("Unpaired"));
+}
+
+#[wasm_bindgen_test]
+async fn the_status_shows_failures_verbatim_with_their_actions() {
+    let backend = paired(3);
+    backend.set_sync_failure(Some(FailureKind::Network));
+    backend.queue_changes(4);
+    backend.push_sync_notice("Kept both versions of “Notes”: it changed here and on PipelineOS.");
+    let (host, _page) = mount_page(Page::Options, backend.clone());
+    wait_for("the failure", || attribute(&host, "#sync-status", "data-state") == "error").await;
+    assert_eq!(text(&host, "#sync-status .sync-failure .failure-title"), FailureKind::Network.title());
+    assert_eq!(text(&host, "#sync-status .sync-failure .failure-message"), FailureKind::Network.user_message());
+    let labels: Vec<String> = all(&host, "#sync-status .sync-failure button").iter().filter_map(|b| b.text_content()).collect();
+    assert_eq!(labels, ["Retry Connection", "Work Offline"]);
+    assert!(text(&host, "#sync-status .failure-advice").contains("Check Network Settings"));
+    assert_eq!(text(&host, "#sync-pending"), "4");
+    assert!(text(&host, "#sync-notices").contains("Kept both versions of “Notes”"));
+    one(&host, "#test-connection").expect("test").click();
+    wait_for("the failed test", || attribute(&host, "#test-result", "data-ok") == "false").await;
+    assert_eq!(text(&host, "#test-result .failure-title"), FailureKind::Network.title());
+
+    button_labelled(&host, "#sync-status .sync-failure button", "Retry Connection").expect("retry").click();
+    wait_for("the retry", || backend.sync_now_calls.get() == 1).await;
+    wait_for("the recovery", || attribute(&host, "#sync-status", "data-state") == "connected").await;
+    assert!(one(&host, "#sync-status .sync-failure").is_none());
+
+    backend.set_sync_failure(Some(FailureKind::Authentication));
+    wait_for_poll("the authentication failure", || text(&host, "#sync-status .failure-title") == "Authentication failed").await;
+    button_labelled(&host, "#sync-status .sync-failure button", "Re-authorize Connection").expect("re-authorize").click();
+    let focused = document().active_element().map(|e| e.id()).unwrap_or_default();
+    assert_eq!(focused, "pairing-code");
+
+    backend.set_sync_failure(Some(FailureKind::Unavailable));
+    wait_for_poll("the outage", || text(&host, "#sync-status .failure-title") == "Service unavailable").await;
+    button_labelled(&host, "#sync-status .sync-failure button", "Work Offline").expect("work offline").click();
+    wait_for("the failure to step aside", || one(&host, "#sync-status .sync-failure").is_none()).await;
+    assert!(text(&host, "#sync-status").contains("Working offline"));
+}
+
+#[wasm_bindgen_test]
+async fn the_sync_chip_follows_the_state_in_connected_mode_only() {
+    let (host, page) = mount_page(Page::Popup, library(5));
+    wait_for("rows", || all(&host, ".row:not(.placeholder)").len() == 5).await;
+    sleep(100).await;
+    assert!(one(&host, "#sync-chip").is_none(), "no chip in standalone mode");
+    drop(page);
+
+    let backend = paired(5);
+    let (host, _page) = mount_page(Page::Popup, backend.clone());
+    wait_for("the chip", || text(&host, "#sync-chip") == "Synced").await;
+    assert_eq!(attribute(&host, "#sync-chip", "data-state"), "connected");
+    backend.set_offline(true);
+    backend.queue_changes(3);
+    wait_for_poll("offline", || text(&host, "#sync-chip") == "Offline — 3 pending").await;
+    assert_eq!(attribute(&host, "#sync-chip", "data-state"), "offline");
+    backend.set_offline(false);
+    backend.set_sync_failure(Some(FailureKind::ServerNotRunning));
+    wait_for_poll("the error", || text(&host, "#sync-chip") == "Sync error").await;
+    assert_eq!(attribute(&host, "#sync-chip", "data-state"), "error");
+    assert!(attribute(&host, "#sync-chip", "title").contains(FailureKind::ServerNotRunning.user_message()));
+    one(&host, "#sync-chip").expect("chip").click();
+    wait_for("the settings to open", || backend.settings_opened.get() == 1).await;
+}
+
+#[wasm_bindgen_test]
+async fn send_to_pipeline_reports_progress_live() {
+    let backend = paired(5);
+    // A change not yet sent: PipelineOS does not have the dream yet.
+    backend.set_offline(true);
+    backend.queue_changes(1);
+    let (host, _page) = mount_page(Page::Popup, backend.clone());
+    wait_for("rows", || all(&host, ".row:not(.placeholder)").len() == 5).await;
+    one(&host, "#row-0").expect("first row").click();
+    wait_for("the send button", || one(&host, "#send-to-pipeline").is_some()).await;
+    assert!(one(&host, "#implementation-status").is_none());
+    one(&host, "#send-to-pipeline").expect("send").click();
+    wait_for("the refusal", || text(&host, ".pipeline [role=alert]").contains("has not reached PipelineOS yet")).await;
+
+    backend.set_offline(false);
+    wait_for_poll("the sync", || text(&host, "#sync-chip") == "Synced").await;
+    one(&host, "#send-to-pipeline").expect("send").click();
+    // The view's own 2 s poll may already have moved it on by the time this looks.
+    wait_for("the request", || one(&host, "#implementation-status").is_some()).await;
+    let state = attribute(&host, "#implementation-status", "data-state");
+    assert!(matches!(state.as_str(), "requested" | "in_progress"), "unexpected state {state}");
+    if state == "requested" {
+        assert_eq!(text(&host, "#implementation-status"), "Sent — waiting for PipelineOS");
+        assert!(one(&host, "#send-to-pipeline").is_some_and(|b| b.has_attribute("disabled")));
+    }
+    assert!(one(&host, ".pipeline [role=alert]").is_none(), "the old error is gone");
+    wait_for_poll("the project", || attribute(&host, "#implementation-status", "data-state") == "in_progress").await;
+    assert_eq!(text(&host, "#implementation-status"), "PipelineOS is implementing it (project prj-demo0001)");
+    wait_for_poll("the result", || attribute(&host, "#implementation-status", "data-state") == "completed").await;
+    assert!(text(&host, "#implementation-status").starts_with("Implemented: Implemented “"));
+    let link = one(&host, "#implementation-status a").expect("result link");
+    assert_eq!(link.get_attribute("href").as_deref(), Some("https://example.org/pipelineos/pull/1"));
 }

@@ -237,12 +237,13 @@ describe('connected mode against the real service', () => {
       const token = service.token('ann');
       const anonymous = await service.request('GET', '/api/v1/dreams');
       assert.equal(anonymous.status, 401);
-      assert.ok(anonymous.json && anonymous.json.message, anonymous.text);
+      assert.equal(anonymous.json.error.code, 'unauthenticated', anonymous.text);
+      assert.match(anonymous.json.error.message, /Authorization/);
       const wrongToken = await service.request('GET', '/api/v1/dreams', { token: 'dct_not-a-token' });
       assert.equal(wrongToken.status, 401);
       const malformed = await service.request('POST', '/api/v1/conversations/capture', { token, body: '{"site": "chatgpt", ' });
       assert.equal(malformed.status, 400);
-      assert.ok(malformed.json.message.length > 10, malformed.text);
+      assert.ok(malformed.json.error.message.length > 10, malformed.text);
       const wrongShape = await service.request('POST', '/api/v1/conversations/capture', { token, body: { title: 42 } });
       assert.ok([400, 422].includes(wrongShape.status), wrongShape.text);
       // Over the 8 MiB capture limit.
@@ -250,7 +251,7 @@ describe('connected mode against the real service', () => {
         token, body: JSON.stringify({ title: 'x', messages: [{ role: 'user', text: 'y'.repeat(9 * 1024 * 1024) }] }),
       });
       assert.equal(huge.status, 413, huge.text);
-      assert.ok(huge.json && huge.json.message, huge.text);
+      assert.ok(huge.json.error.message, huge.text);
 
       // A malformed WebSocket message gets an error and the connection stays up.
       const socket = new WebSocket(`${service.url.replace('http', 'ws')}/ws/dreamcatcher`);

@@ -306,13 +306,14 @@ fn concurrent_edits_become_a_conflict_copy_on_both_devices() {
     desktop.pair("desktop", at(3));
     desktop.start(&mut world);
     let id = laptop_id("c1");
-    // Both edit the notes without hearing of the other's edit.
-    let laptop_link = laptop.connection.take();
+    // Both edit the notes without hearing of the other's edit: the laptop offline.
+    laptop.restart();
     block_on(laptop.library.set_notes(&id, "laptop's notes".into(), at(4))).unwrap();
     block_on(desktop.library.set_notes(&id, "desktop's notes".into(), at(5))).unwrap();
     desktop.flush(&mut world);
-    laptop.connection = laptop_link;
-    laptop.flush(&mut world);
+    // Back online, the laptop first catches up (the desktop's edit arrives while its own is
+    // still unsent), then pushes its edit, which the service keeps as a copy.
+    laptop.start(&mut world);
     desktop.receive(&mut world);
     laptop.receive(&mut world);
 

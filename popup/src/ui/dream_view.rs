@@ -1,6 +1,6 @@
 //! One dream: the conversation, its tags and notes, and what can be done with it.
 
-use dreamcatcher_library::api::ExportScope;
+use dreamcatcher_library::api::{ExportScope, Implementation, Mode};
 use dreamcatcher_model::{CodeOrigin, Dream, Message, Role};
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
@@ -11,20 +11,38 @@ use crate::format::{counted, relative_time};
 use crate::markdown::{render, sanitize_url};
 use crate::ui::markdown_view::{CodeBlockView, render_nodes};
 use crate::ui::popup::PopupState;
-use crate::ui::shared::{ExportControl, site_label};
+use crate::sync_text::{implementation_active, implementation_key, implementation_line, implementation_link};
+use crate::ui::shared::{ExportControl, SYNC_POLL, poll_while_mounted, site_label};
 
 #[component]
 pub fn DreamView(id: String) -> impl IntoView {
     let app = expect_context::<PopupState>();
     let dream = RwSignal::new(None::<Dream>);
+    let implementation = RwSignal::new(None::<Implementation>);
     let error = RwSignal::new(None::<String>);
     let back_ref = NodeRef::<leptos::html::Button>::new();
+    let poll_id = StoredValue::new(id.clone());
+    // While PipelineOS works on it, the status is read again so it changes before the eyes.
+    poll_while_mounted(SYNC_POLL, move || {
+        if !implementation.with_untracked(|i| implementation_active(i.as_ref())) {
+            return;
+        }
+        let backend = app.backend.get();
+        let id = poll_id.get_value();
+        spawn_local(async move {
+            if let Ok(record) = backend.dream(id).await {
+                implementation.try_set(record.implementation);
+            }
+        });
+    });
     {
         let backend = app.backend.get();
         spawn_local(async move {
             match backend.dream(id.clone()).await {
-                Ok(loaded) => {
+                Ok(record) => {
+                    let loaded = record.dream;
                     let first_open = !loaded.opened;
+                    implementation.set(record.implementation);
                     dream.set(Some(loaded));
                     if first_open && backend.mark_opened(id.clone()).await.is_ok() {
                         app.list.patch(&id, |summary| summary.opened = true);
@@ -57,13 +75,13 @@ pub fn DreamView(id: String) -> impl IntoView {
                 </h2>
             </header>
             {move || error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
-            {move || dream.get().map(|d| view! { <DreamBody dream=d /> })}
+            {move || dream.get().map(|d| view! { <DreamBody dream=d implementation=implementation /> })}
         </section>
     }
 }
 
 #[component]
-fn DreamBody(dream: Dream) -> impl IntoView {
+fn DreamBody(dream: Dream, implementation: RwSignal<Option<Implementation>>) -> impl IntoView {
     let app = expect_context::<PopupState>();
     let id = dream.id().to_string();
     let conversation = dream.conversation;
@@ -105,9 +123,64 @@ fn DreamBody(dream: Dream) -> impl IntoView {
                     "Delete"
                 </button>
             </div>
+            <PipelineControl id=id.clone() implementation=implementation />
             <TagsEditor id=id.clone() tags=dream.tags />
             <NotesEditor id=id.clone() notes=dream.notes />
             <div class="messages">{messages}</div>
+        </div>
+    }
+}
+
+/// "Send to PipelineOS" (in connected mode) and where the implementation stands.
+#[component]
+fn PipelineControl(id: String, implementation: RwSignal<Option<Implementation>>) -> impl IntoView {
+    let app = expect_context::<PopupState>();
+    let id = StoredValue::new(id);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let connected = move || app.sync.with(|s| s.as_ref().is_some_and(|s| s.mode == Mode::Connected));
+    let send = move |_| {
+        busy.set(true);
+        error.set(None);
+        let backend = app.backend.get();
+        let id = id.get_value();
+        spawn_local(async move {
+            match backend.send_to_pipeline(id).await {
+                Ok(record) => implementation.set(record.implementation),
+                Err(failure) => error.set(Some(failure.to_string())),
+            }
+            busy.set(false);
+        });
+    };
+    let status = move || {
+        implementation.get().map(|current| {
+            // Only an absolute http(s) URL becomes a link; the rest of the result stays text.
+            let link = implementation_link(&current).map(|url| {
+                view! { " " <a href=url.clone() target="_blank" rel="noopener noreferrer">{url.clone()}</a> }
+            });
+            view! {
+                <p id="implementation-status" class="implementation-status" data-state=implementation_key(current.state)>
+                    {implementation_line(&current)}
+                    {link}
+                </p>
+            }
+        })
+    };
+    view! {
+        <div class="pipeline">
+            <Show when=connected>
+                <button
+                    id="send-to-pipeline"
+                    type="button"
+                    on:click=send
+                    disabled=move || busy.get() || implementation.with(|i| implementation_active(i.as_ref()))
+                    title="Ask PipelineOS to implement what this conversation describes"
+                >
+                    "Send to PipelineOS"
+                </button>
+            </Show>
+            {status}
+            {move || error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
         </div>
     }
 }

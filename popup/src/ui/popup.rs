@@ -3,7 +3,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use dreamcatcher_library::api::{ExportScope, Facets, ImportProgress, ImportSummary, SearchHit, Stats};
+use dreamcatcher_library::api::{ExportScope, Facets, ImportProgress, ImportSummary, Mode, SearchHit, Stats, SyncOverview};
 use dreamcatcher_model::Site;
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
@@ -16,7 +16,8 @@ use crate::filters::{DateRange, Filters, option_value};
 use crate::format;
 use crate::ui::dream_view::DreamView;
 use crate::ui::list::{DreamList, ListState, ListStatus};
-use crate::ui::shared::{ExportControl, site_label};
+use crate::sync_text::chip_label;
+use crate::ui::shared::{ExportControl, SYNC_POLL, poll_while_mounted, site_label};
 
 /// How long the search waits after the last key before asking the worker.
 const SEARCH_PAUSE: Duration = Duration::from_millis(150);
@@ -51,6 +52,8 @@ pub struct PopupState {
     pub stats: RwSignal<Option<Stats>>,
     pub related: RwSignal<Vec<SearchHit>>,
     pub import: RwSignal<Option<ImportState>>,
+    /// Where sync stands (read every few seconds while the popup is open).
+    pub sync: RwSignal<Option<SyncOverview>>,
     snack_serial: StoredValue<u64>,
 }
 
@@ -65,6 +68,7 @@ impl PopupState {
             stats: RwSignal::new(None),
             related: RwSignal::new(Vec::new()),
             import: RwSignal::new(None),
+            sync: RwSignal::new(None),
             snack_serial: StoredValue::new(0),
         }
     }
@@ -152,6 +156,25 @@ impl PopupState {
         });
     }
 
+    fn refresh_sync(self) {
+        let backend = self.backend.get();
+        spawn_local(async move {
+            // A failed read keeps the last state shown; the next poll asks again.
+            if let Ok(overview) = backend.sync_status().await {
+                self.sync.try_set(Some(overview));
+            }
+        });
+    }
+
+    pub fn open_settings(self) {
+        let backend = self.backend.get();
+        spawn_local(async move {
+            if let Err(error) = backend.open_settings().await {
+                self.notify(error.to_string());
+            }
+        });
+    }
+
     fn load_related(self) {
         let backend = self.backend.get();
         spawn_local(async move {
@@ -224,6 +247,7 @@ pub fn PopupApp() -> impl IntoView {
     app.refresh_stats();
     app.refresh_facets();
     app.load_related();
+    poll_while_mounted(SYNC_POLL, move || app.refresh_sync());
 
     let typed = RwSignal::new(String::new());
     let filters_open = RwSignal::new(false);
@@ -259,14 +283,7 @@ pub fn PopupApp() -> impl IntoView {
         }
         _ => {}
     };
-    let open_settings = move |_| {
-        let backend = backend.get();
-        spawn_local(async move {
-            if let Err(error) = backend.open_settings().await {
-                app.notify(error.to_string());
-            }
-        });
-    };
+    let open_settings = move |_| app.open_settings();
     let dream_open = move || app.open_id.with(Option::is_some);
 
     view! {
@@ -296,6 +313,7 @@ pub fn PopupApp() -> impl IntoView {
                             n => format!("Filters ({n})"),
                         }}
                     </button>
+                    <SyncChip />
                     <button type="button" class="icon" aria-label="Settings" title="Settings" on:click=open_settings>
                         "⚙"
                     </button>
@@ -312,6 +330,34 @@ pub fn PopupApp() -> impl IntoView {
             <ImportPanel />
             <SnackBar />
         </div>
+    }
+}
+
+/// Where sync stands, in connected mode only; opens the settings, where the details are.
+#[component]
+fn SyncChip() -> impl IntoView {
+    let app = expect_context::<PopupState>();
+    let shown = Memo::new(move |_| app.sync.get().filter(|overview| overview.mode == Mode::Connected));
+    move || {
+        shown.get().map(|overview| {
+            let title = overview
+                .failure
+                .as_ref()
+                .map(|failure| format!("{}: {}", failure.title, failure.message))
+                .unwrap_or_else(|| "Sync with PipelineOS: open the settings for details".into());
+            view! {
+                <button
+                    id="sync-chip"
+                    type="button"
+                    class="sync-chip"
+                    data-state=overview.state.clone()
+                    title=title
+                    on:click=move |_| app.open_settings()
+                >
+                    {chip_label(&overview)}
+                </button>
+            }
+        })
     }
 }
 

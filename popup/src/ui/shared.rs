@@ -1,5 +1,7 @@
 //! Small pieces both pages use.
 
+use std::time::Duration;
+
 use base64::Engine as _;
 use dreamcatcher_library::api::{ExportFormat, ExportScope, ExportedFile};
 use dreamcatcher_model::Site;
@@ -9,6 +11,17 @@ use leptos::task::spawn_local;
 use crate::backend::BackendHandle;
 use crate::browser;
 use crate::highlight::segments;
+
+/// How often the pages ask where sync stands while they are open.
+pub const SYNC_POLL: Duration = Duration::from_secs(2);
+
+/// Calls `tick` now and then every `period` until the calling component is unmounted.
+pub fn poll_while_mounted(period: Duration, tick: impl Fn() + 'static) {
+    tick();
+    if let Ok(handle) = set_interval_with_handle(tick, period) {
+        on_cleanup(move || handle.clear());
+    }
+}
 
 pub fn site_label(site: Site) -> &'static str {
     match site {

@@ -519,7 +519,9 @@ impl<S: DreamStore> Library<S> {
 
 /// The service's state of a dream as this device stores it: `None` when the event changes
 /// nothing (not newer than what is here, or deleted here with the deletion still unsent).
-/// This device's unsent changes are laid over, since they come back later as newer events.
+/// An unsent recapture is laid over (the service never takes fewer messages, so it comes
+/// back as is); unsent tag and note edits are not: the service may keep another device's
+/// edit and make ours a conflict copy, and no later event would correct the original.
 fn remote_dream(
     current: Option<&StoredDream>,
     remote: &Dream,
@@ -538,8 +540,7 @@ fn remote_dream(
                     dream.conversation = mine.conversation.clone();
                 }
             }
-            DreamChange::SetTags { tags } => dream.tags = tags.clone(),
-            DreamChange::SetNotes { notes } => dream.notes = notes.clone(),
+            DreamChange::SetTags { .. } | DreamChange::SetNotes { .. } => {}
             DreamChange::Delete => return None,
         }
     }
