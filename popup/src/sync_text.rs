@@ -23,7 +23,8 @@ pub fn chip_label(overview: &SyncOverview) -> String {
         "connected" if pending == 0 => "Synced".into(),
         "connected" | "syncing" => format!("Syncing… {pending} pending"),
         "connecting" => "Connecting…".into(),
-        "error" => "Sync error".into(),
+        "error" if pending == 0 => "Sync error".into(),
+        "error" => format!("Sync error — {pending} pending"),
         _ if pending == 0 => "Offline".into(),
         _ => format!("Offline — {pending} pending"),
     }
@@ -171,7 +172,8 @@ mod tests {
         assert_eq!(chip_label(&overview("offline", 3)), "Offline — 3 pending");
         assert_eq!(chip_label(&overview("offline", 0)), "Offline");
         assert_eq!(chip_label(&overview("connecting", 3)), "Connecting…");
-        assert_eq!(chip_label(&overview("error", 3)), "Sync error");
+        assert_eq!(chip_label(&overview("error", 3)), "Sync error — 3 pending");
+        assert_eq!(chip_label(&overview("error", 0)), "Sync error");
         assert_eq!(state_words("error"), "Sync failed");
         assert_eq!(state_words("something new"), "Offline");
         assert_eq!(pending_words(1), "change waiting to be sent");

@@ -372,7 +372,7 @@ async fn the_sync_chip_follows_the_state_in_connected_mode_only() {
     assert_eq!(attribute(&host, "#sync-chip", "data-state"), "offline");
     backend.set_offline(false);
     backend.set_sync_failure(Some(FailureKind::ServerNotRunning));
-    wait_for_poll("the error", || text(&host, "#sync-chip") == "Sync error").await;
+    wait_for_poll("the error", || text(&host, "#sync-chip").starts_with("Sync error")).await;
     assert_eq!(attribute(&host, "#sync-chip", "data-state"), "error");
     assert!(attribute(&host, "#sync-chip", "title").contains(FailureKind::ServerNotRunning.user_message()));
     one(&host, "#sync-chip").expect("chip").click();
