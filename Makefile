@@ -10,7 +10,7 @@ help:
 	@echo "make test     every test: native (SQLite and PostgreSQL), wasm in Chromium, end-to-end"
 	@echo "make build    assemble the unpacked extension in dist/extension"
 	@echo "make package  zip dist/extension for the store"
-	@echo "make bench    criterion benchmarks, then the browser benchmark"
+	@echo "make bench    side by side with turndown, MiniSearch, FlexSearch (bench/results.md)"
 	@echo "make fuzz     run each cargo-fuzz target for a minute"
 
 setup:

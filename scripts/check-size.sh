@@ -13,8 +13,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Measured 1,004,489 bytes on 2026-11-22 (worker 635,427, popup 347,705, JS 21,357) + 1.5%.
-BUDGET_BYTES=1020000
+# Measured 1,144,545 bytes on 2026-11-22 (worker 728,247, popup 393,753, JS glue) + 1.5%.
+# Raised from 1,020,000 when connected mode landed: the sync client, protocol and pairing
+# in the worker (+93 KB) and the settings/status UI in the popup (+46 KB).
+BUDGET_BYTES=1162000
 DIR="${1:-dist/extension}"
 
 if ! compgen -G "$DIR/*.wasm" >/dev/null; then
