@@ -18,32 +18,27 @@ use serde_json::Value;
 use super::markdown::{artifact_mention, convert_math, fence, title_from_prompt};
 use super::path::JsonPath;
 use super::values::{flexible_time, null_default};
-use super::{JsonError, read_typed};
+use super::{JsonError, SiteJson, parse_site_at};
 
 /// Reads one ChatGPT conversation object. Use [`CaptureSource::WebApi`] for the API's
 /// response and [`CaptureSource::Export`] for an entry of `conversations.json`.
 pub fn parse_conversation(json: &str, source: CaptureSource) -> Result<Conversation, JsonError> {
-    parse_at(json, &JsonPath::root(), source)
+    parse_site_at::<ChatgptJson>(json, &JsonPath::root(), source)
 }
 
-pub(crate) fn parse_at(
-    json: &str,
-    at: &JsonPath,
-    source: CaptureSource,
-) -> Result<Conversation, JsonError> {
-    let raw: RawConversation = read_typed(json, at)?;
-    convert(raw, at, source)
-}
+/// This site's conversation JSON, for the readers in the parent module.
+pub(crate) struct ChatgptJson;
 
-/// Reads the object when it has this site's shape and converts cleanly; `None` otherwise
-/// (the caller then finds out why the slow way).
-pub(crate) fn parse_if_shaped(
-    json: &str,
-    at: &JsonPath,
-    source: CaptureSource,
-) -> Option<Conversation> {
-    let raw: RawConversation = serde_json::from_str(json).ok()?;
-    convert(raw, at, source).ok()
+impl SiteJson for ChatgptJson {
+    type Raw = RawConversation;
+
+    fn convert(
+        raw: RawConversation,
+        at: &JsonPath,
+        source: CaptureSource,
+    ) -> Result<Conversation, JsonError> {
+        convert(raw, at, source)
+    }
 }
 
 /// The conversation's URL on chatgpt.com.
@@ -52,7 +47,7 @@ pub fn conversation_url(site_id: &str) -> String {
 }
 
 #[derive(Deserialize)]
-struct RawConversation {
+pub(crate) struct RawConversation {
     #[serde(default)]
     title: Option<String>,
     #[serde(default, deserialize_with = "flexible_time")]

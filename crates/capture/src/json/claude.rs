@@ -18,7 +18,7 @@ use serde_json::Value;
 use super::markdown::{artifact_mention, convert_math, title_from_prompt};
 use super::path::JsonPath;
 use super::values::{flexible_time, null_default};
-use super::{JsonError, read_typed};
+use super::{JsonError, SiteJson, parse_site_at};
 
 /// The parent id Claude gives the first message of a conversation.
 const ROOT_PARENT: &str = "00000000-0000-4000-8000-000000000000";
@@ -26,27 +26,22 @@ const ROOT_PARENT: &str = "00000000-0000-4000-8000-000000000000";
 /// Reads one Claude conversation object. Use [`CaptureSource::WebApi`] for the tree API's
 /// response and [`CaptureSource::Export`] for an entry of `conversations.json`.
 pub fn parse_conversation(json: &str, source: CaptureSource) -> Result<Conversation, JsonError> {
-    parse_at(json, &JsonPath::root(), source)
+    parse_site_at::<ClaudeJson>(json, &JsonPath::root(), source)
 }
 
-pub(crate) fn parse_at(
-    json: &str,
-    at: &JsonPath,
-    source: CaptureSource,
-) -> Result<Conversation, JsonError> {
-    let raw: RawConversation = read_typed(json, at)?;
-    convert(raw, at, source)
-}
+/// This site's conversation JSON, for the readers in the parent module.
+pub(crate) struct ClaudeJson;
 
-/// Reads the object when it has this site's shape and converts cleanly; `None` otherwise
-/// (the caller then finds out why the slow way).
-pub(crate) fn parse_if_shaped(
-    json: &str,
-    at: &JsonPath,
-    source: CaptureSource,
-) -> Option<Conversation> {
-    let raw: RawConversation = serde_json::from_str(json).ok()?;
-    convert(raw, at, source).ok()
+impl SiteJson for ClaudeJson {
+    type Raw = RawConversation;
+
+    fn convert(
+        raw: RawConversation,
+        at: &JsonPath,
+        source: CaptureSource,
+    ) -> Result<Conversation, JsonError> {
+        convert(raw, at, source)
+    }
 }
 
 /// The conversation's URL on claude.ai.
@@ -55,7 +50,7 @@ pub fn conversation_url(uuid: &str) -> String {
 }
 
 #[derive(Deserialize)]
-struct RawConversation {
+pub(crate) struct RawConversation {
     #[serde(default)]
     uuid: Option<String>,
     #[serde(default)]

@@ -142,8 +142,12 @@ fn parse_object(
         .map_err(|e| (None, JsonError::from_json(e, Some(at.clone()))))?;
     let title = probe.title;
     let result = match probe.shape {
-        Shape::Chatgpt => chatgpt::parse_at(json, at, source).map(|c| (c, Kind::Chatgpt)),
-        Shape::Claude => claude::parse_at(json, at, source).map(|c| (c, Kind::Claude)),
+        Shape::Chatgpt => {
+            parse_site_at::<chatgpt::ChatgptJson>(json, at, source).map(|c| (c, Kind::Chatgpt))
+        }
+        Shape::Claude => {
+            parse_site_at::<claude::ClaudeJson>(json, at, source).map(|c| (c, Kind::Claude))
+        }
         Shape::Dreamcatcher => read_typed(json, at).map(|c| (c, Kind::Dreamcatcher)),
         Shape::Other(found) => Err(JsonError::NotAConversation {
             path: at.to_string(),
@@ -163,8 +167,10 @@ fn parse_entry(
 ) -> Result<(Conversation, Kind), Failure> {
     let source = CaptureSource::Export;
     let direct = match previous {
-        Some(Kind::Chatgpt) => chatgpt::parse_if_shaped(json, at, source.clone()),
-        Some(Kind::Claude) => claude::parse_if_shaped(json, at, source.clone()),
+        Some(Kind::Chatgpt) => {
+            parse_site_if_shaped::<chatgpt::ChatgptJson>(json, at, source.clone())
+        }
+        Some(Kind::Claude) => parse_site_if_shaped::<claude::ClaudeJson>(json, at, source.clone()),
         Some(Kind::Dreamcatcher) => serde_json::from_str(json).ok(),
         None => None,
     };
@@ -172,6 +178,35 @@ fn parse_entry(
         (Some(conversation), Some(kind)) => Ok((conversation, kind)),
         _ => parse_object(json, at, source),
     }
+}
+
+/// One site's conversation JSON: its serde shape and the conversion to the model.
+pub(crate) trait SiteJson {
+    type Raw: serde::de::DeserializeOwned;
+
+    fn convert(raw: Self::Raw, at: &JsonPath, source: CaptureSource)
+    -> Result<Conversation, JsonError>;
+}
+
+/// Reads one conversation of site `S` at `at`, saying where the JSON does not fit.
+pub(crate) fn parse_site_at<S: SiteJson>(
+    json: &str,
+    at: &JsonPath,
+    source: CaptureSource,
+) -> Result<Conversation, JsonError> {
+    let raw: S::Raw = read_typed(json, at)?;
+    S::convert(raw, at, source)
+}
+
+/// Reads the object when it has site `S`'s shape and converts cleanly; `None` otherwise
+/// (the caller then finds out why the slow way).
+fn parse_site_if_shaped<S: SiteJson>(
+    json: &str,
+    at: &JsonPath,
+    source: CaptureSource,
+) -> Option<Conversation> {
+    let raw: S::Raw = serde_json::from_str(json).ok()?;
+    S::convert(raw, at, source).ok()
 }
 
 /// Deserialises `json` as `T`, reporting the JSON path of any mismatch.
