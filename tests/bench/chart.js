@@ -131,7 +131,7 @@ export function renderChart(rows, size, { title, subtitle }) {
         }
         const w = Math.max(2, x(bar.value) - BAR_X);
         out.push(`<rect x="${BAR_X}" y="${by}" width="${w.toFixed(1)}" height="${BAR_H}" rx="2" fill="${bar.color}"><title>${esc(`${bar.name}: ${fmt[row.unit](bar.value)}`)}</title></rect>`);
-        out.push(`<text x="${(BAR_X + w + 5).toFixed(1)}" y="${by + BAR_H - 3}" class="value">${esc(fmt[row.unit](bar.value))}${i ? ` <tspan class="who">${esc(bar.name)}</tspan>` : ''}</text>`);
+        out.push(`<text x="${(BAR_X + w + 5).toFixed(1)}" y="${by + BAR_H - 3}" class="value">${esc(fmt[row.unit](bar.value))}${i ? ` · ${esc(bar.name)}` : ''}</text>`);
       });
       if (row.target?.value) {
         const tx = x(row.target.value);
@@ -166,7 +166,6 @@ export function renderChart(rows, size, { title, subtitle }) {
   .bad { font-size: 11px; fill: #b91c1c; font-weight: 600; }
   .note { font-size: 11px; fill: #475569; }
   .value { font-size: 11px; fill: #0f172a; }
-  .who { fill: #64748b; }
   .tick { font-size: 10px; fill: #64748b; text-anchor: middle; }
   .legend { font-size: 12px; fill: #0f172a; }
   .grid { stroke: #e2e8f0; stroke-width: 1; }
