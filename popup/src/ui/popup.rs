@@ -244,9 +244,18 @@ pub fn PopupApp() -> impl IntoView {
         app.list.filters.track();
         untrack(|| app.list.reload(backend, true));
     });
-    app.refresh_stats();
-    app.refresh_facets();
-    app.load_related();
+    // The first page of the list is what the user waits for, and the worker answers one
+    // request at a time: counts, filter menus and related dreams are asked for after it.
+    let secondary_loaded = StoredValue::new(false);
+    Effect::new(move |_| {
+        let first_page_done = !matches!(app.list.status.get(), ListStatus::Loading);
+        if first_page_done && !secondary_loaded.get_value() {
+            secondary_loaded.set_value(true);
+            app.refresh_stats();
+            app.refresh_facets();
+            app.load_related();
+        }
+    });
     poll_while_mounted(SYNC_POLL, move || app.refresh_sync());
 
     let typed = RwSignal::new(String::new());
