@@ -89,7 +89,7 @@ pub enum Role {
 
 /// Which route a capture took, so the user can be told (and tests can check) whether the
 /// whole conversation came from the site's JSON or was read off the page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CaptureSource {
     /// Read from the rendered page; `layout` names the page generation recognised.
@@ -99,13 +99,8 @@ pub enum CaptureSource {
     /// An entry of an official data export (`conversations.json`).
     Export,
     /// Entered another way (a text selection, an import of Dreamcatcher's own JSON).
+    #[default]
     Other,
-}
-
-impl Default for CaptureSource {
-    fn default() -> Self {
-        CaptureSource::Other
-    }
 }
 
 /// One conversation as captured, independent of the site and route it came from.

@@ -29,18 +29,6 @@ pub fn parse_conversation(json: &str, source: CaptureSource) -> Result<Conversat
 /// This site's conversation JSON, for the readers in the parent module.
 pub(crate) struct ChatgptJson;
 
-impl SiteJson for ChatgptJson {
-    type Raw = RawConversation;
-
-    fn convert(
-        raw: RawConversation,
-        at: &JsonPath,
-        source: CaptureSource,
-    ) -> Result<Conversation, JsonError> {
-        convert(raw, at, source)
-    }
-}
-
 /// The conversation's URL on chatgpt.com.
 pub fn conversation_url(site_id: &str) -> String {
     format!("https://chatgpt.com/c/{site_id}")
@@ -145,81 +133,85 @@ struct AggregateResult {
     messages: Vec<Value>,
 }
 
-fn convert(
-    raw: RawConversation,
-    at: &JsonPath,
-    source: CaptureSource,
-) -> Result<Conversation, JsonError> {
-    let path = active_branch(&raw, at)?;
-    let mut answer: Option<Answer> = None;
-    let mut messages = Vec::new();
-    let mut model = None;
-    for node_id in path {
-        let Some(message) = raw
-            .mapping
-            .get(node_id)
-            .and_then(|node| node.message.as_ref())
-        else {
-            continue;
-        };
-        if message.metadata.is_visually_hidden_from_conversation == Some(true) {
-            continue;
-        }
-        match message.author.role.as_deref() {
-            Some("user") => {
-                if let Some(done) = answer.take().and_then(Answer::finish) {
-                    messages.push(done);
-                }
-                if let Some(prompt) = user_message(message) {
-                    messages.push(prompt);
-                }
-            }
-            Some("assistant") => {
-                if let Some(slug) = message
-                    .metadata
-                    .model_slug
-                    .as_deref()
-                    .filter(|s| !s.is_empty())
-                {
-                    model = Some(slug.to_string());
-                }
-                answer
-                    .get_or_insert_with(|| Answer::start(message))
-                    .add_assistant(message);
-            }
-            Some("tool") => answer
-                .get_or_insert_with(|| Answer::start(message))
-                .add_tool(message),
-            // System messages (instructions, context) are never shown in the conversation.
-            _ => {}
-        }
-    }
-    if let Some(done) = answer.and_then(Answer::finish) {
-        messages.push(done);
-    }
+impl SiteJson for ChatgptJson {
+    type Raw = RawConversation;
 
-    let site_id = raw
-        .conversation_id
-        .or(raw.id)
-        .map(|id| id.trim().to_string())
-        .filter(|id| !id.is_empty());
-    let mut title = raw.title.map(|t| t.trim().to_string()).unwrap_or_default();
-    if title.is_empty() {
-        let first_prompt = messages
-            .iter()
-            .find(|m| m.role == Role::User)
-            .map(|m| m.markdown.as_str())
-            .unwrap_or("");
-        title = title_from_prompt(first_prompt);
+    fn convert(
+        raw: RawConversation,
+        at: &JsonPath,
+        source: CaptureSource,
+    ) -> Result<Conversation, JsonError> {
+        let path = active_branch(&raw, at)?;
+        let mut answer: Option<Answer> = None;
+        let mut messages = Vec::new();
+        let mut model = None;
+        for node_id in path {
+            let Some(message) = raw
+                .mapping
+                .get(node_id)
+                .and_then(|node| node.message.as_ref())
+            else {
+                continue;
+            };
+            if message.metadata.is_visually_hidden_from_conversation == Some(true) {
+                continue;
+            }
+            match message.author.role.as_deref() {
+                Some("user") => {
+                    if let Some(done) = answer.take().and_then(Answer::finish) {
+                        messages.push(done);
+                    }
+                    if let Some(prompt) = user_message(message) {
+                        messages.push(prompt);
+                    }
+                }
+                Some("assistant") => {
+                    if let Some(slug) = message
+                        .metadata
+                        .model_slug
+                        .as_deref()
+                        .filter(|s| !s.is_empty())
+                    {
+                        model = Some(slug.to_string());
+                    }
+                    answer
+                        .get_or_insert_with(|| Answer::start(message))
+                        .add_assistant(message);
+                }
+                Some("tool") => answer
+                    .get_or_insert_with(|| Answer::start(message))
+                    .add_tool(message),
+                // System messages (instructions, context) are never shown in the conversation.
+                _ => {}
+            }
+        }
+        if let Some(done) = answer.and_then(Answer::finish) {
+            messages.push(done);
+        }
+
+        let site_id = raw
+            .conversation_id
+            .or(raw.id)
+            .map(|id| id.trim().to_string())
+            .filter(|id| !id.is_empty());
+        let mut title = raw.title.map(|t| t.trim().to_string()).unwrap_or_default();
+        if title.is_empty() {
+            let first_prompt = messages
+                .iter()
+                .find(|m| m.role == Role::User)
+                .map(|m| m.markdown.as_str())
+                .unwrap_or("");
+            title = title_from_prompt(first_prompt);
+        }
+        let mut conversation = Conversation::new(Site::Chatgpt, site_id, title);
+        conversation.url = conversation.site_id.as_deref().map(conversation_url);
+        conversation.created_at = raw.create_time;
+        conversation.updated_at = raw.update_time;
+        conversation.model = model.or(raw.default_model_slug.filter(|s| !s.is_empty()));
+        conversation.source = source;
+        conversation.messages = messages;
+        Ok(crate::finish_conversation(conversation))
     }
-    let mut conversation = Conversation::new(Site::Chatgpt, site_id, title);
-    conversation.url = conversation.site_id.as_deref().map(conversation_url);
-    conversation.created_at = raw.create_time;
-    conversation.updated_at = raw.update_time;
-    conversation.model = model.or(raw.default_model_slug.filter(|s| !s.is_empty()));
-    conversation.source = source;
-    conversation.messages = messages;
-    Ok(crate::finish_conversation(conversation))
 }
 
 /// The node ids of the visible conversation, oldest first.

@@ -32,18 +32,6 @@ pub fn parse_conversation(json: &str, source: CaptureSource) -> Result<Conversat
 /// This site's conversation JSON, for the readers in the parent module.
 pub(crate) struct ClaudeJson;
 
-impl SiteJson for ClaudeJson {
-    type Raw = RawConversation;
-
-    fn convert(
-        raw: RawConversation,
-        at: &JsonPath,
-        source: CaptureSource,
-    ) -> Result<Conversation, JsonError> {
-        convert(raw, at, source)
-    }
-}
-
 /// The conversation's URL on claude.ai.
 pub fn conversation_url(uuid: &str) -> String {
     format!("https://claude.ai/chat/{uuid}")
@@ -112,39 +100,43 @@ struct RawAttachment {
     extracted_content: Option<String>,
 }
 
-fn convert(
-    raw: RawConversation,
-    at: &JsonPath,
-    source: CaptureSource,
-) -> Result<Conversation, JsonError> {
-    let branch = active_branch(&raw, at)?;
-    let messages: Vec<Message> = branch
-        .into_iter()
-        .filter_map(|index| raw.chat_messages.get(index))
-        .filter_map(message)
-        .collect();
+impl SiteJson for ClaudeJson {
+    type Raw = RawConversation;
 
-    let site_id = raw
-        .uuid
-        .map(|id| id.trim().to_string())
-        .filter(|id| !id.is_empty());
-    let mut title = raw.name.map(|t| t.trim().to_string()).unwrap_or_default();
-    if title.is_empty() {
-        let first_prompt = messages
-            .iter()
-            .find(|m| m.role == Role::User)
-            .map(|m| m.markdown.as_str())
-            .unwrap_or("");
-        title = title_from_prompt(first_prompt);
+    fn convert(
+        raw: RawConversation,
+        at: &JsonPath,
+        source: CaptureSource,
+    ) -> Result<Conversation, JsonError> {
+        let branch = active_branch(&raw, at)?;
+        let messages: Vec<Message> = branch
+            .into_iter()
+            .filter_map(|index| raw.chat_messages.get(index))
+            .filter_map(message)
+            .collect();
+
+        let site_id = raw
+            .uuid
+            .map(|id| id.trim().to_string())
+            .filter(|id| !id.is_empty());
+        let mut title = raw.name.map(|t| t.trim().to_string()).unwrap_or_default();
+        if title.is_empty() {
+            let first_prompt = messages
+                .iter()
+                .find(|m| m.role == Role::User)
+                .map(|m| m.markdown.as_str())
+                .unwrap_or("");
+            title = title_from_prompt(first_prompt);
+        }
+        let mut conversation = Conversation::new(Site::Claude, site_id, title);
+        conversation.url = conversation.site_id.as_deref().map(conversation_url);
+        conversation.created_at = raw.created_at;
+        conversation.updated_at = raw.updated_at;
+        conversation.model = raw.model.filter(|m| !m.is_empty());
+        conversation.source = source;
+        conversation.messages = messages;
+        Ok(crate::finish_conversation(conversation))
     }
-    let mut conversation = Conversation::new(Site::Claude, site_id, title);
-    conversation.url = conversation.site_id.as_deref().map(conversation_url);
-    conversation.created_at = raw.created_at;
-    conversation.updated_at = raw.updated_at;
-    conversation.model = raw.model.filter(|m| !m.is_empty());
-    conversation.source = source;
-    conversation.messages = messages;
-    Ok(crate::finish_conversation(conversation))
 }
 
 /// Indexes into `chat_messages` of the visible conversation, oldest first.
