@@ -353,7 +353,10 @@ fn SyncChip() -> impl IntoView {
                 .failure
                 .as_ref()
                 .map(|failure| format!("{}: {}", failure.title, failure.message))
-                .unwrap_or_else(|| "Sync with PipelineOS: open the settings for details".into());
+                .unwrap_or_else(|| match overview.last_synced_at {
+                    Some(at) => format!("Last synced {}; open the settings for details", format::relative_time(at, browser::now())),
+                    None => "Not synced yet; open the settings for details".into(),
+                });
             view! {
                 <button
                     id="sync-chip"
