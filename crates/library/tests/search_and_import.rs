@@ -208,6 +208,7 @@ fn progress(answer: Response) -> dreamcatcher_library::api::ImportProgress {
 #[test]
 fn imports_store_batch_by_batch_with_progress_and_reasons() {
     let mut library = open();
+    library.set_import_batch_size(50);
     let bytes = big_export();
     let import_id = library.import_begin("conversations.json", bytes.len() as u64);
     let chunks: Vec<&[u8]> = bytes.chunks(4096).collect();
@@ -247,6 +248,7 @@ fn imports_store_batch_by_batch_with_progress_and_reasons() {
 #[test]
 fn a_failed_write_ends_the_import_with_the_error_and_keeps_what_was_stored() {
     let mut library = open();
+    library.set_import_batch_size(50);
     let bytes = big_export();
     let import_id = library.import_begin("conversations.json", bytes.len() as u64);
     library.import_chunk(&import_id, &bytes, true).unwrap();
