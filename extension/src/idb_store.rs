@@ -107,6 +107,11 @@ fn migrate(database: &Database, old_version: u32) -> Result<(), JsFailure> {
         outbox
             .create_index("op_id", KeyPath::new_single("op_id"), None)
             .context("create index outbox.op_id")?;
+        let mut not_unique = IndexParams::new();
+        not_unique.unique(false);
+        outbox
+            .create_index("dream_id", KeyPath::new_single("dream_id"), Some(not_unique))
+            .context("create index outbox.dream_id")?;
     }
     Ok(())
 }
@@ -427,6 +432,7 @@ impl IdbStore {
             let record = object(&[
                 ("position", JsValue::from_f64(entry.position as f64)),
                 ("op_id", JsValue::from_str(entry.operation.op_id.as_str())),
+                ("dream_id", JsValue::from_str(&entry.operation.dream_id)),
                 ("id", JsValue::from_str(entry.operation.op_id.as_str())),
                 ("data", json(&entry.operation)?),
             ])?;
@@ -444,6 +450,19 @@ impl IdbStore {
             }
         }
     }
+}
+
+fn outbox_entries(records: &[JsValue]) -> Result<Vec<OutboxEntry>, StoreError> {
+    records
+        .iter()
+        .map(|record| {
+            let position = field(record, "position")?.as_f64().unwrap_or(0.0) as u64;
+            Ok(OutboxEntry {
+                position,
+                operation: data(OUTBOX, record)?,
+            })
+        })
+        .collect()
 }
 
 fn open_error(failure: JsFailure) -> StoreError {
@@ -595,17 +614,36 @@ impl DreamStore for IdbStore {
     }
 
     async fn outbox(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        let records = self.get_all(OUTBOX, None, None).await?;
-        records
+        outbox_entries(&self.get_all(OUTBOX, None, None).await?)
+    }
+
+    async fn count_outbox(&self) -> Result<usize, StoreError> {
+        Ok(self.count(OUTBOX).await? as usize)
+    }
+
+    async fn outbox_for_dreams(&self, dream_ids: &[String]) -> Result<Vec<OutboxEntry>, StoreError> {
+        let transaction = self.read(&[OUTBOX])?;
+        let by_dream = transaction
+            .object_store(OUTBOX)
+            .context(OUTBOX)?
+            .index("dream_id")
+            .context("outbox.dream_id")?;
+        let requests = dream_ids
             .iter()
-            .map(|record| {
-                let position = field(record, "position")?.as_f64().unwrap_or(0.0) as u64;
-                Ok(OutboxEntry {
-                    position,
-                    operation: data(OUTBOX, record)?,
-                })
+            .map(|id| {
+                by_dream
+                    .get_all(Some(Query::Key(JsValue::from_str(id))), None)
+                    .context("outbox by dream")
             })
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut records = Vec::new();
+        for request in requests {
+            records.extend(request.await.context("outbox by dream")?);
+        }
+        let mut entries = outbox_entries(&records)?;
+        entries.sort_by_key(|e| e.position);
+        entries.dedup_by_key(|e| e.position);
+        Ok(entries)
     }
 
     async fn clear_library(&self) -> Result<(), StoreError> {

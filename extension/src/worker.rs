@@ -130,8 +130,8 @@ pub(crate) fn log_error(message: &str) {
 /// the captures not yet opened.
 pub(crate) async fn refresh_badge(library: &mut Library<IdbStore>) {
     let connected = match library.sync_link() {
-        Some(_) => match library.store().outbox().await {
-            Ok(outbox) => crate::sync::badge(outbox.len()),
+        Some(_) => match library.store().count_outbox().await {
+            Ok(pending) => crate::sync::badge(pending),
             Err(error) => return log_error(&format!("badge count failed: {error}")),
         },
         None => None,

@@ -178,6 +178,18 @@ pub trait DreamStore {
     async fn last_seq(&self) -> Result<u64, StoreError>;
     /// The sync outbox, in `position` order.
     async fn outbox(&self) -> Result<Vec<OutboxEntry>, StoreError>;
+    /// How many operations wait in the outbox (the popup asks every few seconds: stores
+    /// should count without reading them).
+    async fn count_outbox(&self) -> Result<usize, StoreError> {
+        Ok(self.outbox().await?.len())
+    }
+    /// The waiting operations on these dreams, in `position` order (stores should look
+    /// them up by dream rather than read the whole outbox).
+    async fn outbox_for_dreams(&self, dream_ids: &[String]) -> Result<Vec<OutboxEntry>, StoreError> {
+        let mut entries = self.outbox().await?;
+        entries.retain(|e| dream_ids.contains(&e.operation.dream_id));
+        Ok(entries)
+    }
 
     /// Removes dreams, fragments, trash, tombstones and the index snapshot; keeps meta and
     /// the outbox (operations already recorded still have to reach the service).

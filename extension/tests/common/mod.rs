@@ -142,6 +142,13 @@ pub async fn keeps_the_sync_outbox_with_the_changes() {
     let outbox = library.store().outbox().await.unwrap_or_default();
     assert_eq!(outbox.len(), 2, "the upload from pairing and the tag edit");
     assert!(outbox[0].position < outbox[1].position);
+    assert_eq!(library.store().count_outbox().await.unwrap_or_default(), 2);
+    let mine = library
+        .store()
+        .outbox_for_dreams(&[first.id.clone(), first.id.clone(), "dc-other".into()])
+        .await
+        .unwrap_or_default();
+    assert_eq!(mine, outbox, "looked up by dream, in order, once each");
     library.store().close();
 
     let reopened = IdbStore::open(&name)

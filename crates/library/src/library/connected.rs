@@ -97,14 +97,14 @@ fn meta_entry<T: Serialize>(key: &str, value: &T) -> (String, String) {
 
 impl SyncMeta {
     pub(super) async fn load(store: &impl DreamStore) -> Result<SyncMeta, StoreError> {
+        // Written in the same transaction as every operation, so it is never behind.
         let outbox_next = meta_json::<u64>(store, OUTBOX_NEXT_KEY).await?.unwrap_or(0);
-        let highest = store.outbox().await?.last().map_or(0, |e| e.position + 1);
         Ok(SyncMeta {
             link: meta_json::<Option<SyncLink>>(store, SYNC_LINK_KEY)
                 .await?
                 .flatten(),
             device_id: meta_json(store, DEVICE_ID_KEY).await?,
-            outbox_next: outbox_next.max(highest),
+            outbox_next,
         })
     }
 }
@@ -348,11 +348,11 @@ impl<S: DreamStore> Library<S> {
         then_save_cursor: Cursor,
         now: Timestamp,
     ) -> Result<(), ApiError> {
-        let pending = self.store.outbox().await?;
         let ids: Vec<String> = events
             .iter()
             .map(|e| e.event.dream_id().to_string())
             .collect();
+        let pending = self.store.outbox_for_dreams(&ids).await?;
         let mut state: HashMap<String, Option<StoredDream>> =
             ids.iter().map(|id| (id.clone(), None)).collect();
         for stored in self.store.get_dreams(&ids).await? {
@@ -483,7 +483,7 @@ impl<S: DreamStore> Library<S> {
     /// Where sync stands; `live` is the running client's status (the worker has one while
     /// paired), else what is stored.
     pub async fn sync_overview(&self, live: Option<&SyncStatus>) -> Result<SyncOverview, ApiError> {
-        let pending = self.store.outbox().await?.len();
+        let pending = self.store.count_outbox().await?;
         let stored_last_sync = meta_json::<Timestamp>(&self.store, LAST_SYNCED_KEY).await?;
         let (state, failure) = match (live, &self.link) {
             (_, None) => ("offline".to_string(), None),
