@@ -15,10 +15,10 @@ use dreamcatcher_model::{
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::markdown::{artifact_mention, convert_math, fence, title_from_prompt};
+use super::markdown::{artifact_mention, convert_math, fence};
 use super::path::JsonPath;
 use super::values::{flexible_time, null_default};
-use super::{JsonError, SiteJson, parse_site_at};
+use super::{JsonError, SiteJson, parse_site_at, site_conversation};
 
 /// Reads one ChatGPT conversation object. Use [`CaptureSource::WebApi`] for the API's
 /// response and [`CaptureSource::Export`] for an entry of `conversations.json`.
@@ -189,27 +189,13 @@ impl SiteJson for ChatgptJson {
             messages.push(done);
         }
 
-        let site_id = raw
-            .conversation_id
-            .or(raw.id)
-            .map(|id| id.trim().to_string())
-            .filter(|id| !id.is_empty());
-        let mut title = raw.title.map(|t| t.trim().to_string()).unwrap_or_default();
-        if title.is_empty() {
-            let first_prompt = messages
-                .iter()
-                .find(|m| m.role == Role::User)
-                .map(|m| m.markdown.as_str())
-                .unwrap_or("");
-            title = title_from_prompt(first_prompt);
-        }
-        let mut conversation = Conversation::new(Site::Chatgpt, site_id, title);
+        let site_id = raw.conversation_id.or(raw.id);
+        let mut conversation = site_conversation(Site::Chatgpt, site_id, raw.title, messages);
         conversation.url = conversation.site_id.as_deref().map(conversation_url);
         conversation.created_at = raw.create_time;
         conversation.updated_at = raw.update_time;
         conversation.model = model.or(raw.default_model_slug.filter(|s| !s.is_empty()));
         conversation.source = source;
-        conversation.messages = messages;
         Ok(crate::finish_conversation(conversation))
     }
 }

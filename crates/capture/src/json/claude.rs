@@ -15,10 +15,10 @@ use dreamcatcher_model::{
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::markdown::{artifact_mention, convert_math, title_from_prompt};
+use super::markdown::{artifact_mention, convert_math};
 use super::path::JsonPath;
 use super::values::{flexible_time, null_default};
-use super::{JsonError, SiteJson, parse_site_at};
+use super::{JsonError, SiteJson, parse_site_at, site_conversation};
 
 /// The parent id Claude gives the first message of a conversation.
 const ROOT_PARENT: &str = "00000000-0000-4000-8000-000000000000";
@@ -115,26 +115,12 @@ impl SiteJson for ClaudeJson {
             .filter_map(message)
             .collect();
 
-        let site_id = raw
-            .uuid
-            .map(|id| id.trim().to_string())
-            .filter(|id| !id.is_empty());
-        let mut title = raw.name.map(|t| t.trim().to_string()).unwrap_or_default();
-        if title.is_empty() {
-            let first_prompt = messages
-                .iter()
-                .find(|m| m.role == Role::User)
-                .map(|m| m.markdown.as_str())
-                .unwrap_or("");
-            title = title_from_prompt(first_prompt);
-        }
-        let mut conversation = Conversation::new(Site::Claude, site_id, title);
+        let mut conversation = site_conversation(Site::Claude, raw.uuid, raw.name, messages);
         conversation.url = conversation.site_id.as_deref().map(conversation_url);
         conversation.created_at = raw.created_at;
         conversation.updated_at = raw.updated_at;
         conversation.model = raw.model.filter(|m| !m.is_empty());
         conversation.source = source;
-        conversation.messages = messages;
         Ok(crate::finish_conversation(conversation))
     }
 }

@@ -19,7 +19,7 @@ mod values;
 pub(crate) use export::{CountingReader, for_each_entry, for_each_entry_in_slice};
 pub use export::{ExportItem, SkippedEntry};
 
-use dreamcatcher_model::{CaptureSource, Conversation};
+use dreamcatcher_model::{CaptureSource, Conversation, Message, Role, Site};
 use thiserror::Error;
 
 use path::JsonPath;
@@ -180,12 +180,40 @@ fn parse_entry(
     }
 }
 
+/// A conversation of `site` from what its JSON gave: id and title trimmed (empty ones
+/// dropped), the title taken from the first prompt when the site had none.
+pub(crate) fn site_conversation(
+    site: Site,
+    site_id: Option<String>,
+    title: Option<String>,
+    messages: Vec<Message>,
+) -> Conversation {
+    let site_id = site_id
+        .map(|id| id.trim().to_string())
+        .filter(|id| !id.is_empty());
+    let mut title = title.map(|t| t.trim().to_string()).unwrap_or_default();
+    if title.is_empty() {
+        let first_prompt = messages
+            .iter()
+            .find(|m| m.role == Role::User)
+            .map(|m| m.markdown.as_str())
+            .unwrap_or("");
+        title = markdown::title_from_prompt(first_prompt);
+    }
+    let mut conversation = Conversation::new(site, site_id, title);
+    conversation.messages = messages;
+    conversation
+}
+
 /// One site's conversation JSON: its serde shape and the conversion to the model.
 pub(crate) trait SiteJson {
     type Raw: serde::de::DeserializeOwned;
 
-    fn convert(raw: Self::Raw, at: &JsonPath, source: CaptureSource)
-    -> Result<Conversation, JsonError>;
+    fn convert(
+        raw: Self::Raw,
+        at: &JsonPath,
+        source: CaptureSource,
+    ) -> Result<Conversation, JsonError>;
 }
 
 /// Reads one conversation of site `S` at `at`, saying where the JSON does not fit.
