@@ -21,7 +21,7 @@ use dreamcatcher_library::api::{
     ApiError, ConnectionTest, ErrorCode, FailureReport, ImplementationState, Mode, Request,
     Response, Settings, SyncOverview,
 };
-use dreamcatcher_library::SyncLink;
+use dreamcatcher_library::{DreamStore, SyncLink};
 use dreamcatcher_sync::{
     ClientCommand, ClientInput, ConnectionId, DeviceId, RandomSource, SyncClient, SyncClientConfig,
     SyncStatus, TransportFailure,
@@ -615,8 +615,11 @@ async fn send_to_pipeline(id: &str) -> Result<Response, ApiError> {
     let (link, stored, waiting) = with_library(async |library| {
         let link = library.require_link()?.clone();
         let stored = library.get_stored(id).await?;
-        let (operations, _) = library.sync_resume_state().await?;
-        let waiting = operations.iter().filter(|o| o.dream_id == id).count();
+        let waiting = library
+            .store()
+            .outbox_for_dreams(&[id.to_string()])
+            .await?
+            .len();
         Ok::<_, ApiError>((link, stored, waiting))
     })
     .await??;

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
+import { stopExtensionWorkers } from '../e2e/harness.js';
+
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const builtExtension = join(repoRoot, 'dist', 'extension');
 
@@ -82,24 +84,7 @@ export async function launch(extensionDir) {
     apiPage,
     api,
     version: (await apiPage.evaluate(() => navigator.userAgent)).match(/Chrome\/([\d.]+)/)?.[1] ?? 'unknown',
-    async stopWorker() {
-      const page = await context.newPage();
-      await page.goto(`chrome-extension://${extensionId}/manifest.json`);
-      const cdp = await context.newCDPSession(page);
-      const versions = new Map();
-      cdp.on('ServiceWorker.workerVersionUpdated', ({ versions: updated }) => {
-        for (const v of updated) versions.set(v.versionId, v);
-      });
-      await cdp.send('ServiceWorker.enable');
-      await sleep(200);
-      for (const v of versions.values()) {
-        if (v.scriptURL.startsWith(`chrome-extension://${extensionId}/`) && v.runningStatus !== 'stopped') {
-          await cdp.send('ServiceWorker.stopWorker', { versionId: v.versionId });
-        }
-      }
-      await cdp.detach();
-      await page.close();
-    },
+    stopWorker: () => stopExtensionWorkers(context, extensionId),
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });

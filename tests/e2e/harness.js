@@ -117,6 +117,27 @@ export async function startSites() {
   };
 }
 
+/**
+ * Stops the extension's running service workers through the DevTools protocol, as Chrome
+ * does when one is idle; returns how many were running.
+ */
+export async function stopExtensionWorkers(context, extensionId) {
+  const page = await context.newPage();
+  await page.goto(`chrome-extension://${extensionId}/manifest.json`);
+  const cdp = await context.newCDPSession(page);
+  const versions = new Map();
+  cdp.on('ServiceWorker.workerVersionUpdated', ({ versions: updated }) => {
+    for (const v of updated) versions.set(v.versionId, v);
+  });
+  await cdp.send('ServiceWorker.enable');
+  await new Promise((r) => setTimeout(r, 200));
+  const running = [...versions.values()].filter((v) => v.scriptURL.startsWith(`chrome-extension://${extensionId}/`) && v.runningStatus !== 'stopped');
+  for (const v of running) await cdp.send('ServiceWorker.stopWorker', { versionId: v.versionId });
+  await cdp.detach();
+  await page.close();
+  return running.length;
+}
+
 /** Headless Chromium with the extension, in a fresh profile. */
 export async function launchBrowser() {
   if (!existsSync(join(extensionDir, 'manifest.json'))) {
@@ -163,22 +184,7 @@ export async function launchBrowser() {
       return apiPage.evaluate((message) => chrome.runtime.sendMessage(message), request);
     },
     /** Stops every service worker through the DevTools protocol (as Chrome does when idle). */
-    async stopWorker() {
-      const page = await context.newPage();
-      await page.goto(`chrome-extension://${extensionId}/manifest.json`);
-      const cdp = await context.newCDPSession(page);
-      const versions = new Map();
-      cdp.on('ServiceWorker.workerVersionUpdated', ({ versions: updated }) => {
-        for (const v of updated) versions.set(v.versionId, v);
-      });
-      await cdp.send('ServiceWorker.enable');
-      await new Promise((r) => setTimeout(r, 200));
-      const running = [...versions.values()].filter((v) => v.scriptURL.startsWith(`chrome-extension://${extensionId}/`) && v.runningStatus !== 'stopped');
-      for (const v of running) await cdp.send('ServiceWorker.stopWorker', { versionId: v.versionId });
-      await cdp.detach();
-      await page.close();
-      return running.length;
-    },
+    stopWorker: () => stopExtensionWorkers(context, extensionId),
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });

@@ -139,6 +139,15 @@ impl FragmentChanges {
     }
 }
 
+/// Puts `value` in `field`; true when that changed it.
+fn replace_if_changed<T: PartialEq>(field: &mut T, value: T) -> bool {
+    if *field == value {
+        return false;
+    }
+    *field = value;
+    true
+}
+
 fn block_key(block: &dreamcatcher_model::CodeBlock) -> String {
     if block.content_key.is_empty() {
         content_key(&block.code)
@@ -271,8 +280,11 @@ impl<S: DreamStore> Library<S> {
         batch.last_seq = Some(seq);
         let put = batch.put_dreams.clone();
         let deleted = batch.delete_dreams.clone();
-        let operations: Vec<Operation> =
-            batch.put_outbox.iter().map(|e| e.operation.clone()).collect();
+        let operations: Vec<Operation> = batch
+            .put_outbox
+            .iter()
+            .map(|e| e.operation.clone())
+            .collect();
         self.store.commit(batch).await?;
         self.recorded.extend(operations);
         self.last_seq = self.last_seq.max(seq);
@@ -476,16 +488,27 @@ impl<S: DreamStore> Library<S> {
                 if let Some(old) = &existing {
                     if old.tags != dream.tags {
                         let tags = dream.tags.clone();
-                        self.stage_operation(&mut batch, &id, revision, DreamChange::SetTags { tags }, now);
+                        self.stage_operation(
+                            &mut batch,
+                            &id,
+                            revision,
+                            DreamChange::SetTags { tags },
+                            now,
+                        );
                     }
                     if old.notes != dream.notes {
                         let notes = dream.notes.clone();
-                        self.stage_operation(&mut batch, &id, revision, DreamChange::SetNotes { notes }, now);
+                        self.stage_operation(
+                            &mut batch,
+                            &id,
+                            revision,
+                            DreamChange::SetNotes { notes },
+                            now,
+                        );
                     }
                 }
-                let mut stored = existing_record.unwrap_or_else(|| {
-                    StoredDream::new(seq, dream.clone(), summarize(&dream))
-                });
+                let mut stored = existing_record
+                    .unwrap_or_else(|| StoredDream::new(seq, dream.clone(), summarize(&dream)));
                 stored.seq = seq;
                 stored.summary = summarize(&dream);
                 stored.dream = dream.clone();
@@ -544,20 +567,13 @@ impl<S: DreamStore> Library<S> {
         now: Timestamp,
     ) -> Result<Dream, ApiError> {
         let tags = normalize_tags(tags);
-        self.edit_dream(
+        self.set_user_field(
             id,
-            |dream| {
-                if dream.tags != tags {
-                    dream.tags = tags;
-                    dream.updated_at = now;
-                }
-            },
-            |dream| {
-                Some(DreamChange::SetTags {
-                    tags: dream.tags.clone(),
-                })
-            },
             now,
+            |dream| replace_if_changed(&mut dream.tags, tags),
+            |dream| DreamChange::SetTags {
+                tags: dream.tags.clone(),
+            },
         )
         .await
     }
@@ -568,19 +584,34 @@ impl<S: DreamStore> Library<S> {
         notes: String,
         now: Timestamp,
     ) -> Result<Dream, ApiError> {
+        self.set_user_field(
+            id,
+            now,
+            |dream| replace_if_changed(&mut dream.notes, notes),
+            |dream| DreamChange::SetNotes {
+                notes: dream.notes.clone(),
+            },
+        )
+        .await
+    }
+
+    /// Changes one of the user's own fields (`set` says whether it changed), dating the
+    /// dream and recording `change` for sync when it did.
+    async fn set_user_field(
+        &mut self,
+        id: &str,
+        now: Timestamp,
+        set: impl FnOnce(&mut Dream) -> bool,
+        change: impl FnOnce(&Dream) -> DreamChange,
+    ) -> Result<Dream, ApiError> {
         self.edit_dream(
             id,
             |dream| {
-                if dream.notes != notes {
-                    dream.notes = notes;
+                if set(dream) {
                     dream.updated_at = now;
                 }
             },
-            |dream| {
-                Some(DreamChange::SetNotes {
-                    notes: dream.notes.clone(),
-                })
-            },
+            |dream| Some(change(dream)),
             now,
         )
         .await
@@ -968,7 +999,8 @@ impl<S: DreamStore> Library<S> {
             return Ok((None, Vec::new()));
         };
         let mut hits = Vec::new();
-        for (dream_id, score) in related_dreams(&self.index, &dream, min_score, limit as usize, now) {
+        for (dream_id, score) in related_dreams(&self.index, &dream, min_score, limit as usize, now)
+        {
             if let Some(stored) = self.store.get_dream(&dream_id).await? {
                 hits.push(SearchHit {
                     snippet: stored.summary.preview.clone(),

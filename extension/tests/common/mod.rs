@@ -30,6 +30,16 @@ fn conversation(site_id: &str, word: &str, code: &str) -> Conversation {
     conversation
 }
 
+/// The library over the named database, as a worker waking up opens it.
+async fn open_library(name: &str) -> Library<IdbStore> {
+    let store = IdbStore::open(name)
+        .await
+        .unwrap_or_else(|e| panic!("open {name}: {e}"));
+    Library::open(store)
+        .await
+        .unwrap_or_else(|e| panic!("library over {name}: {e}"))
+}
+
 fn unique_name(test: &str) -> String {
     format!("dreamcatcher-test-{test}-{}", js_sys::Date::now())
 }
@@ -44,12 +54,7 @@ async fn hits(library: &mut Library<IdbStore>, query: &str) -> usize {
 
 pub async fn stores_pages_and_survives_reopening() {
     let name = unique_name("reopen");
-    let store = IdbStore::open(&name)
-        .await
-        .unwrap_or_else(|e| panic!("open: {e}"));
-    let mut library = Library::open(store)
-        .await
-        .unwrap_or_else(|e| panic!("library: {e}"));
+    let mut library = open_library(&name).await;
     let first = conversation("a", "quasar", "fn shared() {}");
     let second = conversation("b", "pulsar", "fn   shared() {}\n");
     library
@@ -89,12 +94,7 @@ pub async fn stores_pages_and_survives_reopening() {
     library.store().close();
 
     // A new worker: the snapshot predates the deletion, which the tombstone replays.
-    let reopened = IdbStore::open(&name)
-        .await
-        .unwrap_or_else(|e| panic!("reopen: {e}"));
-    let mut library = Library::open(reopened)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut library = open_library(&name).await;
     assert_eq!(hits(&mut library, "quasar").await, 0);
     assert_eq!(hits(&mut library, "pulsar").await, 1);
     library
@@ -114,12 +114,7 @@ pub async fn stores_pages_and_survives_reopening() {
 /// removed only by an acknowledgement.
 pub async fn keeps_the_sync_outbox_with_the_changes() {
     let name = unique_name("outbox");
-    let store = IdbStore::open(&name)
-        .await
-        .unwrap_or_else(|e| panic!("open: {e}"));
-    let mut library = Library::open(store)
-        .await
-        .unwrap_or_else(|e| panic!("library: {e}"));
+    let mut library = open_library(&name).await;
     let first = conversation("a", "nebula", "fn a() {}");
     library
         .capture(vec![first.clone()], at(0))
@@ -151,12 +146,7 @@ pub async fn keeps_the_sync_outbox_with_the_changes() {
     assert_eq!(mine, outbox, "looked up by dream, in order, once each");
     library.store().close();
 
-    let reopened = IdbStore::open(&name)
-        .await
-        .unwrap_or_else(|e| panic!("reopen: {e}"));
-    let mut library = Library::open(reopened)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut library = open_library(&name).await;
     assert!(library.sync_link().is_some(), "the pairing is stored");
     let (operations, cursor) = library
         .sync_resume_state()

@@ -236,11 +236,23 @@ impl<S: DreamStore> Library<S> {
             self.stage_operation(&mut batch, &id, record.revision, change, now);
             if !record.dream.tags.is_empty() {
                 let tags = record.dream.tags.clone();
-                self.stage_operation(&mut batch, &id, record.revision, DreamChange::SetTags { tags }, now);
+                self.stage_operation(
+                    &mut batch,
+                    &id,
+                    record.revision,
+                    DreamChange::SetTags { tags },
+                    now,
+                );
             }
             if !record.dream.notes.is_empty() {
                 let notes = record.dream.notes.clone();
-                self.stage_operation(&mut batch, &id, record.revision, DreamChange::SetNotes { notes }, now);
+                self.stage_operation(
+                    &mut batch,
+                    &id,
+                    record.revision,
+                    DreamChange::SetNotes { notes },
+                    now,
+                );
             }
         }
         let seq = self.next_seq();
@@ -259,10 +271,7 @@ impl<S: DreamStore> Library<S> {
         let mut settings = self.settings.clone();
         settings.mode = Mode::Standalone;
         let batch = WriteBatch {
-            put_meta: vec![
-                unlink_entry(),
-                meta_entry(super::SETTINGS_KEY, &settings),
-            ],
+            put_meta: vec![unlink_entry(), meta_entry(super::SETTINGS_KEY, &settings)],
             ..WriteBatch::default()
         };
         self.store.commit(batch).await?;
@@ -380,7 +389,10 @@ impl<S: DreamStore> Library<S> {
                     remote_dream(current.as_ref(), dream, *revision, &pending)
                 }
                 ServerEvent::DreamDeleted { revision, .. } => {
-                    match current.as_ref().filter(|c| deletion_applies(c, *revision, &pending)) {
+                    match current
+                        .as_ref()
+                        .filter(|c| deletion_applies(c, *revision, &pending))
+                    {
                         Some(stored) => {
                             batch.put_trash.push(TrashEntry {
                                 undo_token: format!("{id}@{}", seq + 1),
@@ -398,9 +410,12 @@ impl<S: DreamStore> Library<S> {
                     }
                 }
                 ServerEvent::ProjectCreated { project, .. } => current.map(|mut stored| {
-                    advance_implementation(&mut stored, ImplementationState::InProgress, now, |i| {
-                        i.project = Some(project.clone())
-                    });
+                    advance_implementation(
+                        &mut stored,
+                        ImplementationState::InProgress,
+                        now,
+                        |i| i.project = Some(project.clone()),
+                    );
                     Some(stored)
                 }),
                 ServerEvent::ImplementationCompleted { result, .. } => current.map(|mut stored| {
@@ -443,7 +458,9 @@ impl<S: DreamStore> Library<S> {
             }
         }
         fragments.into_batch(&mut batch);
-        batch.put_meta.push(meta_entry(CURSOR_KEY, &then_save_cursor));
+        batch
+            .put_meta
+            .push(meta_entry(CURSOR_KEY, &then_save_cursor));
         self.commit(batch, seq.max(self.last_seq)).await?;
         self.save_index_if_due().await
     }
@@ -474,10 +491,7 @@ impl<S: DreamStore> Library<S> {
 
     /// The dream as stored, with its sync revision and implementation state.
     pub async fn get_stored(&self, id: &str) -> Result<StoredDream, ApiError> {
-        self.store
-            .get_dream(id)
-            .await?
-            .ok_or_else(|| not_found(id))
+        self.store.get_dream(id).await?.ok_or_else(|| not_found(id))
     }
 
     /// Where sync stands; `live` is the running client's status (the worker has one while
@@ -500,9 +514,7 @@ impl<S: DreamStore> Library<S> {
             device_name: self.link.as_ref().map(|l| l.device_name.clone()),
             state,
             pending_operations: u32::try_from(pending).unwrap_or(u32::MAX),
-            last_synced_at: live
-                .and_then(|s| s.last_synced_at)
-                .or(stored_last_sync),
+            last_synced_at: live.and_then(|s| s.last_synced_at).or(stored_last_sync),
             next_retry_at: live.and_then(|s| s.next_retry_at),
             failure,
             notices: self.notices.clone(),
