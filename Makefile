@@ -41,6 +41,9 @@ test-e2e: build
 	cargo build --locked -p dreamcatcher-server --bin dreamcatcher-server
 	cd tests && npm test
 
+# A one-off build (CI, a fresh clone) gains nothing from incremental caches, which are the
+# largest part of the target directory.
+test: export CARGO_INCREMENTAL := 0
 test: setup test-core test-wasm test-e2e
 
 # Side by side with the JavaScript alternatives (bench/README.md): bench/results.md and
