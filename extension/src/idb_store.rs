@@ -48,6 +48,9 @@ const ALL_STORES: [&str; 7] = [DREAMS, SUMMARIES, FRAGMENTS, TRASH, TOMBSTONES, 
 
 const LAST_SEQ: &str = "last_seq";
 const INDEX_SNAPSHOT: &str = "index_snapshot";
+/// The number of dreams, kept up to date by every write: IndexedDB's count() walks the whole
+/// store (~40 ms at 10,000 dreams), and the popup's first page would wait for it.
+const DREAM_COUNT: &str = "dream_count";
 
 /// Creates or upgrades the object stores, one step per schema version, so a database left by
 /// any earlier version reaches the current layout.
@@ -188,7 +191,33 @@ impl IdbStore {
             }
         });
         let database = request.await.context("open database").map_err(open_error)?;
-        Ok(IdbStore { database })
+        let store = IdbStore { database };
+        store.keep_dream_count().await.map_err(open_error)?;
+        Ok(store)
+    }
+
+    /// Counts the dreams once, for a database written before the count was kept.
+    async fn keep_dream_count(&self) -> Result<(), JsFailure> {
+        if self.get(META, DREAM_COUNT).await?.is_some() {
+            return Ok(());
+        }
+        let transaction = self
+            .database
+            .transaction(&[DREAMS, META], TransactionMode::ReadWrite)
+            .context("start count transaction")?;
+        let count = transaction
+            .object_store(DREAMS)
+            .context(DREAMS)?
+            .count(None)
+            .context("count dreams")?
+            .await
+            .context("count dreams")?;
+        transaction
+            .object_store(META)
+            .context(META)?
+            .put(&JsValue::from_f64(f64::from(count)), Some(&JsValue::from_str(DREAM_COUNT)))
+            .context("put dream count")?;
+        finish(transaction, "count dreams").await
     }
 
     pub fn close(&self) {
@@ -259,7 +288,8 @@ impl IdbStore {
             .context("count")
     }
 
-    /// Values of an index, newest first, skipping `offset` and taking `limit`.
+    /// Values of an index, newest first, skipping `offset` and taking `limit`; with how many
+    /// the query matches when `counted` (counting walks every match).
     async fn page_backwards(
         &self,
         store: &str,
@@ -267,20 +297,20 @@ impl IdbStore {
         query: Option<Query>,
         offset: u32,
         limit: u32,
-    ) -> Result<(u32, Vec<JsValue>), JsFailure> {
+        counted: bool,
+    ) -> Result<(Option<u32>, Vec<JsValue>), JsFailure> {
         let transaction = self.read(&[store])?;
         let index = transaction
             .object_store(store)
             .context(store)?
             .index(index)
             .context(index)?;
-        let total = index
-            .count(query.clone())
-            .context("count")?
-            .await
-            .context("count")?;
+        let total = match counted {
+            true => Some(index.count(query.clone()).context("count")?.await.context("count")?),
+            false => None,
+        };
         let mut values = Vec::new();
-        if limit == 0 || offset >= total {
+        if limit == 0 || total.is_some_and(|total| offset >= total) {
             return Ok((total, values));
         }
         let Some(cursor) = index
@@ -313,7 +343,20 @@ impl IdbStore {
         let store = |name: &str| transaction.object_store(name).context(name);
         let dreams = store(DREAMS)?;
         let summaries = store(SUMMARIES)?;
+        let meta = store(META)?;
+        let counted = meta
+            .get(JsValue::from_str(DREAM_COUNT))
+            .context("get dream count")?;
+        // Each key is looked up just before it changes (requests run in order), so a batch
+        // that deletes and puts the same dream counts it right.
+        let mut deleted_checks = Vec::new();
+        let mut put_checks = Vec::new();
         for id in &batch.delete_dreams {
+            deleted_checks.push(
+                dreams
+                    .count(Some(Query::Key(JsValue::from_str(id))))
+                    .context("look up dream")?,
+            );
             dreams
                 .delete(JsValue::from_str(id))
                 .context("delete dream")?;
@@ -323,6 +366,11 @@ impl IdbStore {
         }
         for stored in &batch.put_dreams {
             let id = JsValue::from_str(stored.dream.id());
+            put_checks.push(
+                dreams
+                    .count(Some(Query::Key(id.clone())))
+                    .context("look up dream")?,
+            );
             let seq = JsValue::from_f64(stored.seq as f64);
             dreams
                 .put(
@@ -336,6 +384,17 @@ impl IdbStore {
                 ("data", json(&stored.summary)?),
             ])?;
             summaries.put(&summary, None).context("put summary")?;
+        }
+        if !(batch.delete_dreams.is_empty() && batch.put_dreams.is_empty()) {
+            let mut count = counted.await.context("get dream count")?.and_then(|v| v.as_f64()).unwrap_or(0.0);
+            for check in deleted_checks {
+                count -= f64::from(check.await.context("look up dream")?.min(1));
+            }
+            for check in put_checks {
+                count += f64::from(1 - check.await.context("look up dream")?.min(1));
+            }
+            meta.put(&JsValue::from_f64(count.max(0.0)), Some(&JsValue::from_str(DREAM_COUNT)))
+                .context("put dream count")?;
         }
         let fragments = store(FRAGMENTS)?;
         for key in &batch.delete_fragments {
@@ -393,7 +452,6 @@ impl IdbStore {
             ])?;
             tombstones.put(&record, None).context("put tombstone")?;
         }
-        let meta = store(META)?;
         for (key, value) in &batch.put_meta {
             meta.put(&JsValue::from_str(value), Some(&JsValue::from_str(key)))
                 .context("put meta")?;
@@ -438,17 +496,15 @@ impl IdbStore {
             ])?;
             outbox.put(&record, None).context("put outbox entry")?;
         }
-        match transaction
-            .commit()
-            .context("commit")?
-            .await
-            .context("commit")?
-        {
-            TransactionResult::Committed => Ok(()),
-            TransactionResult::Aborted => {
-                Err(JsFailure::new("commit", "the transaction was aborted"))
-            }
-        }
+        finish(transaction, "commit").await
+    }
+}
+
+/// Commits a read-write transaction, reporting an abort as a failure of `what`.
+async fn finish(transaction: idb::Transaction, what: &str) -> Result<(), JsFailure> {
+    match transaction.commit().context(what)?.await.context(what)? {
+        TransactionResult::Committed => Ok(()),
+        TransactionResult::Aborted => Err(JsFailure::new(what, "the transaction was aborted")),
     }
 }
 
@@ -523,7 +579,10 @@ impl DreamStore for IdbStore {
     }
 
     async fn count_dreams(&self) -> Result<u32, StoreError> {
-        Ok(self.count(DREAMS).await?)
+        match self.get(META, DREAM_COUNT).await?.and_then(|v| v.as_f64()) {
+            Some(count) => Ok(count as u32),
+            None => Ok(self.count(DREAMS).await?),
+        }
     }
 
     async fn page_summaries(
@@ -532,7 +591,7 @@ impl DreamStore for IdbStore {
         limit: u32,
     ) -> Result<Vec<DreamSummary>, StoreError> {
         let (_, records) = self
-            .page_backwards(SUMMARIES, "updated", None, offset, limit)
+            .page_backwards(SUMMARIES, "updated", None, offset, limit, false)
             .await?;
         all_data(SUMMARIES, records)
     }
@@ -569,9 +628,9 @@ impl DreamStore for IdbStore {
             None => ("last_seen", None),
         };
         let (total, records) = self
-            .page_backwards(FRAGMENTS, index, query, offset, limit)
+            .page_backwards(FRAGMENTS, index, query, offset, limit, true)
             .await?;
-        Ok((total, all_data(FRAGMENTS, records)?))
+        Ok((total.unwrap_or_default(), all_data(FRAGMENTS, records)?))
     }
 
     async fn count_fragments(&self) -> Result<u32, StoreError> {
@@ -658,21 +717,11 @@ impl DreamStore for IdbStore {
                 .clear()
                 .context("clear")?;
         }
-        transaction
-            .object_store(META)
-            .context(META)?
-            .delete(JsValue::from_str(INDEX_SNAPSHOT))
+        let meta = transaction.object_store(META).context(META)?;
+        meta.delete(JsValue::from_str(INDEX_SNAPSHOT))
             .context("delete snapshot")?;
-        match transaction
-            .commit()
-            .context("commit")?
-            .await
-            .context("commit")?
-        {
-            TransactionResult::Committed => Ok(()),
-            TransactionResult::Aborted => {
-                Err(JsFailure::new("clear library", "the transaction was aborted").into())
-            }
-        }
+        meta.put(&JsValue::from_f64(0.0), Some(&JsValue::from_str(DREAM_COUNT)))
+            .context("put dream count")?;
+        Ok(finish(transaction, "clear library").await?)
     }
 }

@@ -237,15 +237,17 @@ pub async fn handle_message(message: JsValue) -> JsValue {
         _ => None,
     };
     let answered = with_library(async |library| {
-        let mut response = library.handle(request, now()).await;
-        add_storage_estimate(&mut response).await;
+        let response = library.handle(request, now()).await;
         if changes {
             refresh_badge(library).await;
         }
         response
     })
     .await;
-    let response = answered.unwrap_or_else(Response::Error);
+    let mut response = answered.unwrap_or_else(Response::Error);
+    // Outside the library's lock: Chromium's estimate takes ~100 ms with a large database,
+    // and the popup's next requests (filter menus, related dreams) need not wait for it.
+    add_storage_estimate(&mut response).await;
     if let (Some(import_id), Response::ImportProgress(progress)) = (starts_import, &response)
         && progress.summary.is_none()
     {

@@ -16,3 +16,8 @@ async fn stores_pages_and_survives_reopening() {
 async fn keeps_the_sync_outbox_with_the_changes() {
     common::keeps_the_sync_outbox_with_the_changes().await;
 }
+
+#[wasm_bindgen_test]
+async fn keeps_the_dream_count() {
+    common::keeps_the_dream_count().await;
+}

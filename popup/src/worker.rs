@@ -48,10 +48,27 @@ pub struct WorkerBackend;
 /// Only the expected payload (or an error) is deserialised, not the whole `Response` enum:
 /// that would bring every answer type's deserialiser into the popup's module.
 async fn call<T: DeserializeOwned>(request: &Request, expected: &'static str) -> Result<T, BackendError> {
-    let name = request_name(request);
     let json = serde_json::to_string(request).map_err(|e| BackendError::Unreachable(e.to_string()))?;
     let message = js_sys::JSON::parse(&json).map_err(|e| BackendError::Unreachable(js_error_text(&e)))?;
     let promise = runtime_send_message(&message).map_err(|e| BackendError::Unreachable(js_error_text(&e)))?;
+    answer_of(request_name(request), expected, promise).await
+}
+
+/// The global under which popup.js keeps its early request for the list's first page.
+const FIRST_PAGE_GLOBAL: &str = "dreamcatcherFirstPage";
+
+/// The first page as popup.js asked for it before this module was compiled (so the worker's
+/// answer, and its wake-up, overlap the popup's start), taken once.
+fn take_early_first_page() -> Option<Promise> {
+    let global = js_sys::global();
+    let key = JsValue::from_str(FIRST_PAGE_GLOBAL);
+    let promise = Reflect::get(&global, &key).ok()?.dyn_into::<Promise>().ok()?;
+    Reflect::delete_property(&global.into(), &key).ok()?;
+    Some(promise)
+}
+
+/// Reads the worker's answer to a sent request.
+async fn answer_of<T: DeserializeOwned>(name: &'static str, expected: &'static str, promise: Promise) -> Result<T, BackendError> {
     let answer = await_promise(promise).await.map_err(BackendError::Unreachable)?;
     if answer.is_undefined() || answer.is_null() {
         return Err(BackendError::Unreachable("no answer".into()));
@@ -79,6 +96,11 @@ pub fn decode<T: DeserializeOwned>(request: &'static str, expected: &'static str
     } else {
         Err(BackendError::UnexpectedAnswer { request, got: kind })
     }
+}
+
+/// The request popup.js sends at once (static/popup.js; a test keeps the two equal).
+fn first_page_request() -> Request {
+    Request::ListDreams { offset: 0, limit: crate::ui::list::PAGE_SIZE as u32, filter: DreamFilter::default() }
 }
 
 fn request_name(request: &Request) -> &'static str {
@@ -169,7 +191,13 @@ fn finished(report: ImportProgress, progress: &ProgressSink) -> Result<Option<Im
 impl Backend for WorkerBackend {
     fn list_dreams(&self, offset: u32, limit: u32, filter: DreamFilter) -> BackendResult<'_, DreamPage> {
         Box::pin(async move {
-            call(&Request::ListDreams { offset, limit, filter }, "dream_page").await
+            let request = Request::ListDreams { offset, limit, filter };
+            if request == first_page_request()
+                && let Some(promise) = take_early_first_page()
+            {
+                return answer_of("list_dreams", "dream_page", promise).await;
+            }
+            call(&request, "dream_page").await
         })
     }
 
@@ -428,6 +456,20 @@ mod tests {
         let decoded: Result<DreamRecord, _> =
             decode("get_dream", "dream", &json(&Response::Dream { dream, implementation: None }));
         assert!(decoded.is_ok_and(|record| record.implementation.is_none()));
+    }
+
+    /// popup.js's early request is the list's own first-page request, to the byte.
+    #[test]
+    fn popup_js_asks_for_the_lists_first_page() {
+        let script = include_str!("../static/popup.js");
+        let early = script
+            .split_once("sendMessage(")
+            .and_then(|(_, rest)| rest.split_once(");"))
+            .map(|(message, _)| message)
+            .unwrap_or_default();
+        let early: serde_json::Value = serde_json::from_str(early).unwrap_or_default();
+        assert_eq!(early, serde_json::to_value(first_page_request()).unwrap_or_default());
+        assert!(script.contains(FIRST_PAGE_GLOBAL));
     }
 
     #[test]

@@ -10,7 +10,8 @@ import { chromium } from 'playwright-core';
 
 import { stopExtensionWorkers } from '../e2e/harness.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '..', '..');
 const builtExtension = join(repoRoot, 'dist', 'extension');
 
 /** The worker saves its search index this long after the last change (extension/src/worker.rs). */
@@ -49,13 +50,15 @@ export const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 // ---------- browser ----------
 
-/** A copy of dist/extension, so a rebuild while the bench runs cannot pull files away. */
+/** A copy of dist/extension, so a rebuild while the bench runs cannot pull files away, plus
+ * the benchmark's plain-JavaScript popup (page/plain-popup.*), the first page's peer. */
 export function snapshotExtension() {
   if (!existsSync(join(builtExtension, 'manifest.json'))) {
     throw new Error('dist/extension is missing: run scripts/build-extension.sh first');
   }
   const dir = mkdtempSync(join(tmpdir(), 'dreamcatcher-bench-ext-'));
   cpSync(builtExtension, dir, { recursive: true });
+  for (const name of ['plain-popup.html', 'plain-popup.js']) cpSync(join(here, 'page', name), join(dir, name));
   return dir;
 }
 
@@ -154,10 +157,10 @@ export async function importFile(browser, fileName, text, timeoutMs) {
 
 // ---------- 2. popup ----------
 
-/** Opens popup.html in a popup-sized tab and times, from navigation start, the first list row
- * with content inserted and the frame after it (a MutationObserver installed before any of
- * the page's scripts). */
-export async function popupFirstRow(browser) {
+/** Opens a popup page (ours, or the plain-JS peer) in a popup-sized tab and times, from
+ * navigation start, the first list row with content inserted and the frame after it (a
+ * MutationObserver installed before any of the page's scripts). */
+export async function popupFirstRow(browser, pagePath = 'popup.html') {
   const page = await browser.context.newPage();
   await page.setViewportSize(POPUP_VIEWPORT);
   await page.addInitScript(() => {
@@ -171,7 +174,7 @@ export async function popupFirstRow(browser) {
     });
     observer.observe(document, { childList: true, subtree: true });
   });
-  await page.goto(`chrome-extension://${browser.extensionId}/popup.html`);
+  await page.goto(`chrome-extension://${browser.extensionId}/${pagePath}`);
   await page.waitForFunction(() => globalThis.benchPopup && globalThis.benchPopup.painted, null, { timeout: 30000 });
   const marks = await page.evaluate(() => ({
     ...globalThis.benchPopup,

@@ -169,7 +169,9 @@ fn index_dreams<'a>(index: &mut SearchIndex, dreams: impl ExactSizeIterator<Item
 /// The library of one user, over a store.
 pub struct Library<S: DreamStore> {
     store: S,
-    index: SearchIndex,
+    /// Restored when something first needs it (a search, related dreams, a change), so the
+    /// list, a dream and the counts are answered without waiting for it.
+    index: Option<SearchIndex>,
     /// Bumped by every change of the index (cached rankings go stale).
     generation: u64,
     last_ranking: Option<CachedRanking>,
@@ -177,8 +179,8 @@ pub struct Library<S: DreamStore> {
     snapshot_seq: u64,
     /// The last change handed out (and, after each operation, in `index`).
     last_seq: u64,
-    /// Dreams replayed into the index on open (those changed after the snapshot).
-    replayed_on_open: usize,
+    /// Dreams replayed into the index when it was restored (those changed after the snapshot).
+    replayed_into_index: usize,
     /// All summaries, newest first, once something needed them all.
     summaries: Option<Vec<DreamSummary>>,
     settings: Settings,
@@ -199,38 +201,23 @@ pub struct Library<S: DreamStore> {
 }
 
 impl<S: DreamStore> Library<S> {
-    /// Opens the library: restores the saved search index and replays the changes made after
-    /// it was saved, so a worker stopped before saving the index loses nothing.
+    /// Opens the library. The search index is restored later, when first needed.
     pub async fn open(store: S) -> Result<Self, ApiError> {
         let last_seq = store.last_seq().await?;
         let settings = match store.get_meta(SETTINGS_KEY).await? {
             Some(text) => serde_json::from_str(&text).unwrap_or_default(),
             None => Settings::default(),
         };
-        let (mut index, snapshot_seq) = match store.load_index_snapshot().await? {
-            Some(snapshot) => match SearchIndex::from_snapshot(&snapshot.data) {
-                Ok(index) => (index, snapshot.seq),
-                // An unreadable (or older-format) snapshot is rebuilt from the dreams.
-                Err(_) => (SearchIndex::new(), 0),
-            },
-            None => (SearchIndex::new(), 0),
-        };
-        for tombstone in store.tombstones_after(snapshot_seq).await? {
-            index.remove_dream(&tombstone.dream_id);
-        }
         let sync = connected::SyncMeta::load(&store).await?;
-        let changed = store.dreams_changed_after(snapshot_seq).await?;
-        let replayed_on_open = changed.len();
-        let highest = changed.iter().map(|s| s.seq).fold(last_seq, u64::max);
-        index_dreams(&mut index, changed.iter().map(|stored| &stored.dream));
         Ok(Library {
             store,
-            index,
+            index: None,
             generation: 0,
             last_ranking: None,
-            snapshot_seq,
-            last_seq: highest,
-            replayed_on_open,
+            // Until the index is restored there is nothing unsaved in memory.
+            snapshot_seq: last_seq,
+            last_seq,
+            replayed_into_index: 0,
             summaries: None,
             settings,
             imports: BTreeMap::new(),
@@ -248,12 +235,45 @@ impl<S: DreamStore> Library<S> {
         &self.store
     }
 
-    pub fn index(&self) -> &SearchIndex {
-        &self.index
+    /// Restores the saved search index and replays the changes made after it was saved, so a
+    /// worker stopped before saving the index loses nothing. Does nothing once restored.
+    async fn restore_index(&mut self) -> Result<(), ApiError> {
+        if self.index.is_some() {
+            return Ok(());
+        }
+        let (mut index, snapshot_seq) = match self.store.load_index_snapshot().await? {
+            Some(snapshot) => match SearchIndex::from_snapshot(&snapshot.data) {
+                Ok(index) => (index, snapshot.seq),
+                // An unreadable (or older-format) snapshot is rebuilt from the dreams.
+                Err(_) => (SearchIndex::new(), 0),
+            },
+            None => (SearchIndex::new(), 0),
+        };
+        for tombstone in self.store.tombstones_after(snapshot_seq).await? {
+            index.remove_dream(&tombstone.dream_id);
+        }
+        let changed = self.store.dreams_changed_after(snapshot_seq).await?;
+        self.replayed_into_index = changed.len();
+        self.last_seq = changed.iter().map(|s| s.seq).fold(self.last_seq, u64::max);
+        index_dreams(&mut index, changed.iter().map(|stored| &stored.dream));
+        self.snapshot_seq = snapshot_seq;
+        self.index = Some(index);
+        Ok(())
     }
 
-    pub fn replayed_on_open(&self) -> usize {
-        self.replayed_on_open
+    /// The search index, restored first if need be.
+    pub async fn index(&mut self) -> Result<&SearchIndex, ApiError> {
+        self.restore_index().await?;
+        Ok(self.index.get_or_insert_with(SearchIndex::new))
+    }
+
+    pub fn index_restored(&self) -> bool {
+        self.index.is_some()
+    }
+
+    /// Dreams replayed into the index when it was restored: those changed after its snapshot.
+    pub fn replayed_into_index(&self) -> usize {
+        self.replayed_into_index
     }
 
     pub fn settings(&self) -> &Settings {
@@ -277,6 +297,8 @@ impl<S: DreamStore> Library<S> {
 
     /// Applies a batch, then (only once it is durable) the in-memory index and list.
     async fn commit(&mut self, mut batch: WriteBatch, seq: u64) -> Result<(), ApiError> {
+        // Restored before the change, which then goes into it like any other.
+        self.restore_index().await?;
         batch.last_seq = Some(seq);
         let put = batch.put_dreams.clone();
         let deleted = batch.delete_dreams.clone();
@@ -288,10 +310,11 @@ impl<S: DreamStore> Library<S> {
         self.store.commit(batch).await?;
         self.recorded.extend(operations);
         self.last_seq = self.last_seq.max(seq);
+        let index = self.index.get_or_insert_with(SearchIndex::new);
         for id in &deleted {
-            self.index.remove_dream(id);
+            index.remove_dream(id);
         }
-        index_dreams(&mut self.index, put.iter().map(|stored| &stored.dream));
+        index_dreams(index, put.iter().map(|stored| &stored.dream));
         self.generation += 1;
         if let Some(summaries) = &mut self.summaries {
             summaries
@@ -772,7 +795,7 @@ impl<S: DreamStore> Library<S> {
             self.commit(batch, seq).await?;
         }
         self.store.clear_library().await?;
-        self.index = SearchIndex::new();
+        self.index = Some(SearchIndex::new());
         self.generation += 1;
         self.snapshot_seq = self.last_seq;
         self.summaries = Some(Vec::new());
@@ -781,12 +804,10 @@ impl<S: DreamStore> Library<S> {
 
     /// Saves the search index with the last change it includes.
     pub async fn save_index(&mut self) -> Result<(), ApiError> {
+        let data = self.index().await?.to_snapshot();
         let seq = self.last_seq;
         let batch = WriteBatch {
-            put_index_snapshot: Some(IndexSnapshot {
-                seq,
-                data: self.index.to_snapshot(),
-            }),
+            put_index_snapshot: Some(IndexSnapshot { seq, data }),
             drop_tombstones_through: Some(seq),
             ..WriteBatch::default()
         };
@@ -873,7 +894,7 @@ impl<S: DreamStore> Library<S> {
         {
             return Ok(cached.ranking.clone());
         }
-        let mut ranking = rank_dreams(&self.index, query, filter, now);
+        let mut ranking = rank_dreams(self.index().await?, query, filter, now);
         let list_only = DreamFilter {
             since: filter.since,
             until: filter.until,
@@ -964,12 +985,12 @@ impl<S: DreamStore> Library<S> {
 
     /// Completions of the last word of `prefix`, from the dreams that match it best.
     pub async fn suggest(
-        &self,
+        &mut self,
         prefix: &str,
         limit: u32,
         now: Timestamp,
     ) -> Result<Vec<String>, ApiError> {
-        let ranking = rank_dreams(&self.index, prefix, &DreamFilter::default(), now);
+        let ranking = rank_dreams(self.index().await?, prefix, &DreamFilter::default(), now);
         let mut dreams = Vec::new();
         for best in ranking.dreams.iter().take(COMPLETION_SOURCES) {
             if let Some(stored) = self.store.get_dream(&best.dream_id).await? {
@@ -989,7 +1010,7 @@ impl<S: DreamStore> Library<S> {
     /// Dreams related to the conversation at `url` (when it was captured), by the relevance
     /// scorer: best first, each at least `min_score`.
     pub async fn related(
-        &self,
+        &mut self,
         url: &str,
         min_score: f32,
         limit: u32,
@@ -999,7 +1020,7 @@ impl<S: DreamStore> Library<S> {
             return Ok((None, Vec::new()));
         };
         let mut hits = Vec::new();
-        for (dream_id, score) in related_dreams(&self.index, &dream, min_score, limit as usize, now)
+        for (dream_id, score) in related_dreams(self.index().await?, &dream, min_score, limit as usize, now)
         {
             if let Some(stored) = self.store.get_dream(&dream_id).await? {
                 hits.push(SearchHit {

@@ -227,6 +227,32 @@ fn filters_and_suggestions() {
     assert_eq!(facets.languages.len(), 2);
 }
 
+/// The popup's first requests (list, a dream, counts, menus) do not wait for the index; the
+/// first search or change restores it with everything stored since its snapshot.
+#[test]
+fn the_index_is_restored_only_when_needed() {
+    let mut library = open(MemoryStore::new());
+    block_on(library.capture(vec![conversation("a", "Alpha", "saved first", &[])], at(0))).unwrap();
+    block_on(library.save_index()).unwrap();
+    block_on(library.capture(vec![conversation("b", "Beta", "saved later", &[])], at(1))).unwrap();
+
+    let mut reopened = open(library.store().durable_copy());
+    let page = block_on(reopened.list(0, 10, &DreamFilter::default())).unwrap();
+    assert_eq!(page.total, 2);
+    block_on(reopened.get_dream(&page.items[0].id)).unwrap();
+    block_on(reopened.stats()).unwrap();
+    block_on(reopened.facets()).unwrap();
+    assert!(!reopened.index_restored());
+    assert_eq!(reopened.unsaved_index_changes(), 0);
+
+    // A change restores the index first, so what was stored before it stays searchable.
+    block_on(reopened.capture(vec![conversation("c", "Gamma", "saved last", &[])], at(2))).unwrap();
+    assert!(reopened.index_restored());
+    assert_eq!(reopened.replayed_into_index(), 1);
+    assert_eq!(ids(&mut reopened, "saved").len(), 3);
+    assert_eq!(reopened.unsaved_index_changes(), 2);
+}
+
 #[test]
 fn the_index_is_restored_from_its_snapshot_not_rebuilt() {
     let mut library = open(MemoryStore::new());
@@ -242,15 +268,16 @@ fn the_index_is_restored_from_its_snapshot_not_rebuilt() {
         .collect();
     block_on(library.capture(dreams, at(0))).unwrap();
     block_on(library.save_index()).unwrap();
-    let reopened = open(library.store().durable_copy());
-    assert_eq!(reopened.replayed_on_open(), 0);
-    assert_eq!(reopened.index().to_snapshot(), library.index().to_snapshot());
+    let mut reopened = open(library.store().durable_copy());
+    let restored = block_on(reopened.index()).unwrap().to_snapshot();
+    assert_eq!(reopened.replayed_into_index(), 0);
+    assert_eq!(restored, block_on(library.index()).unwrap().to_snapshot());
 
     // Changes after the snapshot are replayed, and only they.
     block_on(library.capture(vec![conversation("late", "Late", "latecomer", &[])], at(1))).unwrap();
     let mut reopened = open(library.store().durable_copy());
-    assert_eq!(reopened.replayed_on_open(), 1);
     assert_eq!(ids(&mut reopened, "latecomer").len(), 1);
+    assert_eq!(reopened.replayed_into_index(), 1);
 }
 
 /// Replays a scripted session and, after every step, "kills the worker": opens a new library
@@ -298,19 +325,20 @@ fn a_worker_killed_at_any_point_loses_nothing() {
         if step % 4 == 1 {
             block_on(library.save_index()).unwrap();
         }
-        let survivor = open(library.store().durable_copy());
+        let mut survivor = open(library.store().durable_copy());
         let stored = block_on(survivor.store().all_dreams()).unwrap();
         let mut rebuilt = SearchIndex::new();
         rebuilt.upsert_dreams(&stored);
+        let survivor_index = block_on(survivor.index()).unwrap();
         assert_same_index(
-            survivor.index(),
+            survivor_index,
             &rebuilt,
             &stored,
             &format!("index after restart vs the stored dreams at step {step}"),
         );
         assert_same_index(
-            survivor.index(),
-            library.index(),
+            survivor_index,
+            block_on(library.index()).unwrap(),
             &stored,
             &format!("restart lost or kept something at step {step}"),
         );

@@ -169,3 +169,68 @@ pub async fn keeps_the_sync_outbox_with_the_changes() {
     assert_eq!(library.store().outbox().await.unwrap_or_default().len(), 2);
     library.store().close();
 }
+
+/// The dream count kept with every write matches the dreams stored through recaptures,
+/// deletes, undo and delete-all, and a database written before the count was kept is
+/// counted when opened.
+pub async fn keeps_the_dream_count() {
+    let name = unique_name("count");
+    let mut library = open_library(&name).await;
+    let stored = async |library: &Library<IdbStore>| {
+        let kept = library.store().count_dreams().await.unwrap_or(u32::MAX);
+        let all = library.store().all_summaries().await.map(|s| s.len()).unwrap_or(usize::MAX);
+        assert_eq!(kept as usize, all, "kept count vs the summaries stored");
+        kept
+    };
+    let first = conversation("a", "quasar", "fn a() {}");
+    library
+        .capture(vec![first.clone(), conversation("b", "pulsar", "fn b() {}")], at(0))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(stored(&library).await, 2);
+    library
+        .capture(vec![first.clone()], at(1))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(stored(&library).await, 2, "a recapture is no new dream");
+    let token = library
+        .delete(&first.id, at(2))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .undo_token;
+    assert_eq!(stored(&library).await, 1);
+    library
+        .undo_delete(&token, at(3))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(stored(&library).await, 2);
+
+    // As a database from before the count: the key is gone, and opening counts again.
+    library.store().close();
+    let database = idb::Factory::new()
+        .and_then(|factory| Ok(factory.open(&name, None)?))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let transaction = database
+        .transaction(&["meta"], idb::TransactionMode::ReadWrite)
+        .unwrap_or_else(|e| panic!("{e}"));
+    transaction
+        .object_store("meta")
+        .and_then(|meta| meta.delete(wasm_bindgen::JsValue::from_str("dream_count")))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    transaction
+        .commit()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    database.close();
+    let mut library = open_library(&name).await;
+    assert_eq!(stored(&library).await, 2);
+
+    library.delete_all(at(4)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(stored(&library).await, 0);
+    library.store().close();
+}
