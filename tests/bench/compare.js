@@ -390,6 +390,7 @@ async function storageCase(pageBrowser, origin, budgetMs) {
   const ours = [];
   const oursPage = [];
   const plainPage = [];
+  const oursColdPage = [];
   try {
     expectType(await browser.api({ type: 'stats' }), 'stats', 'first request');
     // One import per run into an emptied library; the first run decides whether more fit.
@@ -401,15 +402,26 @@ async function storageCase(pageBrowser, origin, budgetMs) {
     await sleep(SNAPSHOT_QUIET_MS + 300);
     const stats = expectType(await browser.api({ type: 'stats' }), 'stats', 'stats');
     notes.push(`Extension library after the import: ${stats.dreams.toLocaleString('en')} dreams.`);
-    // Ours and the plain-JS popup alternate, so load on the machine falls on both alike.
+    // Ours and the plain-JS popup alternate, so load on the machine falls on both alike. Ours
+    // twice: with the worker running, and with it stopped as Chrome leaves it after 30 s idle
+    // (the popup then waits for the worker to start). Each popup gets a second to finish its
+    // later requests (counts, menus) before the next opens, as a person would take.
     for (const marks of await repeat(Math.max(20_000, until - Date.now()), 'storage: popup first page', async () => {
       plainPage.push((await popupFirstRow(browser, 'plain-popup.html')).painted);
-      return popupFirstRow(browser);
+      const warm = await popupFirstRow(browser);
+      await sleep(1000);
+      await browser.stopWorker();
+      await sleep(300);
+      oursColdPage.push((await popupFirstRow(browser)).painted);
+      await sleep(1000);
+      return warm;
     })) oursPage.push(marks.painted);
   } finally {
     addRow({ group: 'Storage, 10k conversations', metric: 'import into IndexedDB', unit: 'ms', ours, peers: [{ name: 'IndexedDB, 1 tx/record', values: baseline }],
       target: { text: '≤ 5 s', value: 5000, met: (v) => v <= 5000 } });
     addRow({ group: 'Storage, 10k conversations', metric: 'first popup page, 10k stored', unit: 'ms', ours: oursPage, peers: [{ name: 'plain-JS popup page, same IndexedDB', values: plainPage }, { name: 'IndexedDB newest 50 + DOM', values: baselinePage }],
+      target: { text: '≤ 50 ms', value: 50, met: (v) => v <= 50 } });
+    addRow({ group: 'Storage, 10k conversations', metric: 'first popup page, 10k stored, worker stopped', unit: 'ms', ours: oursColdPage, peers: [{ name: 'plain-JS popup page, same IndexedDB', values: plainPage }],
       target: { text: '≤ 50 ms', value: 50, met: (v) => v <= 50 } });
     notes.push('Ours: the extension\'s import path (popup → worker messages, 1 MiB chunks, status polls until the summary), in a copy of dist/extension. ' +
       'Baseline: JSON.parse of the same file, then one readwrite transaction per conversation on the page\'s origin. ' +
