@@ -344,9 +344,11 @@ impl IdbStore {
         let dreams = store(DREAMS)?;
         let summaries = store(SUMMARIES)?;
         let meta = store(META)?;
-        let counted = meta
-            .get(JsValue::from_str(DREAM_COUNT))
-            .context("get dream count")?;
+        let changes_dreams = !(batch.delete_dreams.is_empty() && batch.put_dreams.is_empty());
+        let counted = match changes_dreams {
+            true => Some(meta.get(JsValue::from_str(DREAM_COUNT)).context("get dream count")?),
+            false => None,
+        };
         // Each key is looked up just before it changes (requests run in order), so a batch
         // that deletes and puts the same dream counts it right.
         let mut deleted_checks = Vec::new();
@@ -385,8 +387,13 @@ impl IdbStore {
             ])?;
             summaries.put(&summary, None).context("put summary")?;
         }
-        if !(batch.delete_dreams.is_empty() && batch.put_dreams.is_empty()) {
-            let mut count = counted.await.context("get dream count")?.and_then(|v| v.as_f64()).unwrap_or(0.0);
+        // Without a stored count (never the case once open) there is nothing to adjust:
+        // count_dreams then counts the store.
+        let kept = match counted {
+            Some(request) => request.await.context("get dream count")?.and_then(|v| v.as_f64()),
+            None => None,
+        };
+        if let Some(mut count) = kept {
             for check in deleted_checks {
                 count -= f64::from(check.await.context("look up dream")?.min(1));
             }
