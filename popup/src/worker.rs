@@ -63,7 +63,7 @@ fn take_early_first_page() -> Option<Promise> {
     let global = js_sys::global();
     let key = JsValue::from_str(FIRST_PAGE_GLOBAL);
     let promise = Reflect::get(&global, &key).ok()?.dyn_into::<Promise>().ok()?;
-    Reflect::delete_property(&global.into(), &key).ok()?;
+    Reflect::delete_property(&global, &key).ok()?;
     Some(promise)
 }
 
