@@ -1,14 +1,13 @@
 // The extension under the benchmark: a copy of dist/extension loaded into headless Chromium,
 // driven the way the content script and popup drive it, plus the statistics and size helpers
 // both benchmark scripts (bench.js, compare.js) share.
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
 
-import { stopExtensionWorkers } from '../e2e/harness.js';
+import { launchWithExtension } from '../e2e/harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
@@ -63,35 +62,16 @@ export function snapshotExtension() {
 }
 
 export async function launch(extensionDir) {
-  const profile = mkdtempSync(join(tmpdir(), 'dreamcatcher-bench-profile-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run',
-      `--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`,
-    ],
-  });
-  const worker = async () => context.serviceWorkers()[0] || context.waitForEvent('serviceworker');
-  const extensionId = new URL((await worker()).url()).host;
+  const browser = await launchWithExtension(extensionDir);
   // An extension page that runs nothing of its own: requests sent from it reach the worker
   // through the same runtime messaging as the content script's and the popup's.
-  const apiPage = await context.newPage();
-  await apiPage.goto(`chrome-extension://${extensionId}/manifest.json`);
-  const api = (request) => apiPage.evaluate((message) => chrome.runtime.sendMessage(message), request);
+  const apiPage = await browser.context.newPage();
+  await apiPage.goto(`chrome-extension://${browser.extensionId}/manifest.json`);
   return {
-    context,
-    extensionId,
-    worker,
+    ...browser,
     apiPage,
-    api,
+    api: (request) => apiPage.evaluate((message) => chrome.runtime.sendMessage(message), request),
     version: (await apiPage.evaluate(() => navigator.userAgent)).match(/Chrome\/([\d.]+)/)?.[1] ?? 'unknown',
-    stopWorker: () => stopExtensionWorkers(context, extensionId),
-    async close() {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
   };
 }
 

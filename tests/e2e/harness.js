@@ -138,11 +138,9 @@ export async function stopExtensionWorkers(context, extensionId) {
   return running.length;
 }
 
-/** Headless Chromium with the extension, in a fresh profile. */
-export async function launchBrowser() {
-  if (!existsSync(join(extensionDir, 'manifest.json'))) {
-    throw new Error('dist/extension is missing: run scripts/build-extension.sh first');
-  }
+/** Headless Chromium in a fresh profile with the unpacked extension in `dir` loaded, its
+ * service worker started; close() removes the profile. The benchmark launches through it too. */
+export async function launchWithExtension(dir, extraArgs = []) {
   const profile = mkdtempSync(join(tmpdir(), 'dreamcatcher-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -150,9 +148,8 @@ export async function launchBrowser() {
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--no-first-run',
-      `--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`,
-      '--host-resolver-rules=MAP chatgpt.com 127.0.0.1, MAP chat.openai.com 127.0.0.1, MAP claude.ai 127.0.0.1',
-      '--ignore-certificate-errors',
+      `--disable-extensions-except=${dir}`, `--load-extension=${dir}`,
+      ...extraArgs,
     ],
   });
   // Polled as well as awaited: a worker registered between a look and the wait for the event
@@ -167,27 +164,40 @@ export async function launchBrowser() {
     }
     throw new Error(`the extension's service worker did not start within ${timeout} ms`);
   };
-  const sw = await worker();
-  const extensionId = new URL(sw.url()).host;
-  let apiPage = null;
+  const extensionId = new URL((await worker()).url()).host;
   return {
     context,
     extensionId,
     worker,
-    /** Calls the service worker's API the way the popup does: a message from an extension page
-     * (which also wakes a stopped worker). */
-    async api(request) {
-      if (!apiPage || apiPage.isClosed()) {
-        apiPage = await context.newPage();
-        await apiPage.goto(`chrome-extension://${extensionId}/options.html`);
-      }
-      return apiPage.evaluate((message) => chrome.runtime.sendMessage(message), request);
-    },
     /** Stops every service worker through the DevTools protocol (as Chrome does when idle). */
     stopWorker: () => stopExtensionWorkers(context, extensionId),
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Headless Chromium with the built extension, the chat sites answered by startSites(). */
+export async function launchBrowser() {
+  if (!existsSync(join(extensionDir, 'manifest.json'))) {
+    throw new Error('dist/extension is missing: run scripts/build-extension.sh first');
+  }
+  const browser = await launchWithExtension(extensionDir, [
+    '--host-resolver-rules=MAP chatgpt.com 127.0.0.1, MAP chat.openai.com 127.0.0.1, MAP claude.ai 127.0.0.1',
+    '--ignore-certificate-errors',
+  ]);
+  let apiPage = null;
+  return {
+    ...browser,
+    /** Calls the service worker's API the way the popup does: a message from an extension page
+     * (which also wakes a stopped worker). */
+    async api(request) {
+      if (!apiPage || apiPage.isClosed()) {
+        apiPage = await browser.context.newPage();
+        await apiPage.goto(`chrome-extension://${browser.extensionId}/options.html`);
+      }
+      return apiPage.evaluate((message) => chrome.runtime.sendMessage(message), request);
     },
   };
 }
