@@ -5,7 +5,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 
 use crate::db::accounts::Identity;
@@ -52,6 +52,12 @@ impl FromRequestParts<SharedState> for Auth {
     }
 }
 
+/// How much of an oversized upload is still read (and dropped) before the 413 is answered.
+/// Closing the connection with an upload unread makes the kernel reset it, and the client can
+/// lose the answer in the reset: it would see "connection reset" instead of what was too large.
+/// Beyond this, the connection is closed anyway rather than read on.
+const DRAIN_LIMIT: u64 = 64 << 20;
+
 /// The body, if it is declared as JSON and fits in `limit` bytes. `what` names it in errors.
 pub async fn read_json_body(
     headers: &HeaderMap,
@@ -82,19 +88,31 @@ pub async fn read_json_body(
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit as u64) {
+    let too_large = declared.is_some_and(|length| length > limit as u64);
+    let mut kept = Vec::with_capacity(declared.unwrap_or(0).min(limit as u64) as usize);
+    let mut received: u64 = 0;
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| {
+            ApiError::bad_request("unreadable_body", format!("could not read {what}: {error}"))
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        received += data.len() as u64;
+        if too_large || received > limit as u64 {
+            // Over the limit: the rest is read and dropped (see DRAIN_LIMIT), never kept.
+            if received > DRAIN_LIMIT || declared.is_some_and(|length| length > DRAIN_LIMIT) {
+                break;
+            }
+            continue;
+        }
+        kept.extend_from_slice(&data);
+    }
+    if too_large || received > limit as u64 {
         return Err(ApiError::too_large(what, limit));
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(ApiError::too_large(what, limit))
-        }
-        Err(error) => Err(ApiError::bad_request(
-            "unreadable_body",
-            format!("could not read {what}: {error}"),
-        )),
-    }
+    Ok(Bytes::from(kept))
 }
 
 /// Parses JSON into `T`: invalid JSON is 400 `malformed_json`; JSON of the wrong shape is
