@@ -28,7 +28,7 @@ use wasm_bindgen::JsValue;
 
 use dreamcatcher_library::api::{DreamSummary, FragmentRecord};
 use dreamcatcher_library::store::{
-    IndexSnapshot, OutboxEntry, StoredDream, Tombstone, TrashEntry, WriteBatch,
+    IndexSnapshot, OutboxEntry, StoredDream, Tombstone, TrashEntry, WriteBatch, newest_first,
 };
 use dreamcatcher_library::{DreamStore, SCHEMA_VERSION, StoreError};
 use dreamcatcher_model::Dream;
@@ -534,12 +534,6 @@ fn open_error(failure: JsFailure) -> StoreError {
 
 fn all_data<T: DeserializeOwned>(store: &str, records: Vec<JsValue>) -> Result<Vec<T>, StoreError> {
     records.iter().map(|record| data(store, record)).collect()
-}
-
-fn newest_first(a: &DreamSummary, b: &DreamSummary) -> std::cmp::Ordering {
-    b.updated_at
-        .cmp(&a.updated_at)
-        .then_with(|| a.id.cmp(&b.id))
 }
 
 impl DreamStore for IdbStore {

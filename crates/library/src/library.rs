@@ -320,11 +320,7 @@ impl<S: DreamStore> Library<S> {
             summaries
                 .retain(|s| !deleted.contains(&s.id) && !put.iter().any(|p| p.summary.id == s.id));
             summaries.extend(put.iter().map(|p| p.summary.clone()));
-            summaries.sort_by(|a, b| {
-                b.updated_at
-                    .cmp(&a.updated_at)
-                    .then_with(|| a.id.cmp(&b.id))
-            });
+            summaries.sort_by(crate::store::newest_first);
         }
         Ok(())
     }

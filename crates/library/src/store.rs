@@ -235,10 +235,15 @@ impl MemoryStore {
     }
 }
 
-fn newest_first(a: &DreamSummary, b: &DreamSummary) -> std::cmp::Ordering {
+/// The list's order: last change newest first, to the millisecond, then the id, also
+/// descending. It is IndexedDB's `summaries.updated` index (milliseconds, ties by primary key)
+/// read backwards, so a page read through that index (by the worker or by the popup directly)
+/// and a page cut from sorted summaries are the same page.
+pub fn newest_first(a: &DreamSummary, b: &DreamSummary) -> std::cmp::Ordering {
     b.updated_at
-        .cmp(&a.updated_at)
-        .then_with(|| a.id.cmp(&b.id))
+        .timestamp_millis()
+        .cmp(&a.updated_at.timestamp_millis())
+        .then_with(|| b.id.cmp(&a.id))
 }
 
 fn page<T: Clone>(items: &[T], offset: u32, limit: u32) -> Vec<T> {
@@ -453,5 +458,49 @@ impl DreamStore for MemoryStore {
             ..MemoryState::default()
         };
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::CaptureRoute;
+    use dreamcatcher_model::Site;
+
+    fn summary(id: &str, updated_micros: i64) -> DreamSummary {
+        let at = chrono::DateTime::from_timestamp_micros(1_763_000_000_000_000 + updated_micros)
+            .unwrap_or_default();
+        DreamSummary {
+            id: id.into(),
+            site: Site::Claude,
+            title: id.into(),
+            url: None,
+            captured_at: at,
+            updated_at: at,
+            message_count: 1,
+            code_block_count: 0,
+            languages: Vec::new(),
+            tags: Vec::new(),
+            opened: false,
+            usage_count: 0,
+            preview: String::new(),
+            route: CaptureRoute::Export,
+        }
+    }
+
+    #[test]
+    fn the_list_order_is_the_updated_index_read_backwards() {
+        // Millisecond keys, ties by primary key: within one millisecond the id decides, not
+        // the microseconds the index never saw.
+        let mut all = [
+            summary("dc-a", 1_000),
+            summary("dc-c", 1_100),
+            summary("dc-b", 1_900),
+            summary("dc-z", 0),
+            summary("dc-new", 5_000),
+        ];
+        all.sort_by(newest_first);
+        let ids: Vec<&str> = all.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["dc-new", "dc-c", "dc-b", "dc-a", "dc-z"]);
     }
 }
