@@ -68,7 +68,7 @@ if [ -f popup/Cargo.toml ]; then
         cargo build --profile "$PROFILE" --target "$TARGET" -p dreamcatcher-popup
     fi
     bindgen dreamcatcher_popup
-    for file in popup.html options.html popup.js options.js popup.css; do
+    for file in popup.html options.html popup.js first-page.js options.js popup.css; do
         cp "popup/static/$file" "$OUT/"
     done
 else

@@ -463,13 +463,23 @@ mod tests {
     fn popup_js_asks_for_the_lists_first_page() {
         let script = include_str!("../static/popup.js");
         let early = script
-            .split_once("sendMessage(")
-            .and_then(|(_, rest)| rest.split_once(");"))
+            .split_once("const request = ")
+            .and_then(|(_, rest)| rest.split_once(";\n"))
             .map(|(message, _)| message)
             .unwrap_or_default();
         let early: serde_json::Value = serde_json::from_str(early).unwrap_or_default();
         assert_eq!(early, serde_json::to_value(first_page_request()).unwrap_or_default());
+        assert!(script.contains("sendMessage(request)"));
         assert!(script.contains(FIRST_PAGE_GLOBAL));
+    }
+
+    /// first-page.js opens the database at the schema version this build writes: an older
+    /// constant would fail every direct read, a newer one would ask for an upgrade it aborts.
+    #[test]
+    fn first_page_js_reads_the_current_schema() {
+        let script = include_str!("../static/first-page.js");
+        let version = format!("export const SCHEMA_VERSION = {};", dreamcatcher_library::SCHEMA_VERSION);
+        assert!(script.contains(&version), "first-page.js lacks `{version}`");
     }
 
     #[test]

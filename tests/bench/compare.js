@@ -436,7 +436,7 @@ async function storageCase(pageBrowser, origin, budgetMs) {
 const CONTEXTS = [
   ['service worker', ['background.js', 'dreamcatcher_extension.js', 'dreamcatcher_extension_bg.wasm']],
   ['content script', ['content.js']],
-  ['popup', ['popup.js', 'dreamcatcher_popup.js', 'dreamcatcher_popup_bg.wasm']],
+  ['popup', ['popup.js', 'first-page.js', 'dreamcatcher_popup.js', 'dreamcatcher_popup_bg.wasm']],
   ['options page (+ the popup\'s wasm and glue)', ['options.js']],
 ];
 

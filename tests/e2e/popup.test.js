@@ -202,6 +202,63 @@ describe('popup', () => {
     });
   });
 
+  test('the first page read from the database is the worker\'s own, and shows with the worker stopped', async () => {
+    await withBrowser(async (browser) => {
+      // Half the dreams share their last change (ties are ordered as the worker's index orders
+      // them), the rest one minute apart.
+      const entries = Array.from({ length: 64 }, (_, n) => {
+        const entry = claudeEntry(300 + n, `Library note ${n}`, `Question ${n}`, `Answer number ${n}.`);
+        if (n >= 32) entry.updated_at = `2026-10-02T${String(n - 32).padStart(2, '0')}:00:00Z`;
+        return entry;
+      });
+      assert.equal((await apiImport(browser, 'conversations.json', Buffer.from(JSON.stringify(entries)))).added, 64);
+      const popup = await openPopup(browser);
+      const compared = await popup.evaluate(async () => {
+        const { firstPageFromDatabase } = await import('./first-page.js');
+        const out = [];
+        for (const limit of [50, 7, 100]) {
+          const worker = await chrome.runtime.sendMessage({ type: 'list_dreams', offset: 0, limit, filter: {} });
+          out.push({ limit, worker, database: await firstPageFromDatabase(limit) });
+        }
+        return out;
+      });
+      for (const { limit, worker, database } of compared) {
+        assert.equal(worker.type, 'dream_page');
+        assert.equal(worker.items.length, Math.min(limit, 64));
+        assert.deepEqual(database, worker, `limit ${limit}`);
+      }
+
+      // A missing or older database is left alone for the worker to create or migrate.
+      const untouched = await popup.evaluate(async () => {
+        const { firstPageFromDatabase, SCHEMA_VERSION } = await import('./first-page.js');
+        const failure = (promise) => promise.then(() => 'read', (error) => String(error?.name || error));
+        const missing = await failure(firstPageFromDatabase(50, 'dreamcatcher-absent'));
+        const older = await new Promise((resolve, reject) => {
+          const opening = indexedDB.open('dreamcatcher-older', SCHEMA_VERSION - 1);
+          opening.onsuccess = () => { opening.result.close(); resolve(); };
+          opening.onerror = () => reject(opening.error);
+        });
+        const olderRead = await failure(firstPageFromDatabase(50, 'dreamcatcher-older'));
+        const databases = Object.fromEntries((await indexedDB.databases()).map((d) => [d.name, d.version]));
+        return { missing, older, olderRead, databases, version: SCHEMA_VERSION };
+      });
+      assert.notEqual(untouched.missing, 'read');
+      assert.notEqual(untouched.olderRead, 'read');
+      assert.equal(untouched.databases['dreamcatcher-absent'], undefined);
+      assert.equal(untouched.databases['dreamcatcher-older'], untouched.version - 1);
+      assert.equal(untouched.databases.dreamcatcher, untouched.version);
+      await popup.close();
+
+      // Chrome stops an idle worker; the popup opened then still lists the newest dreams.
+      assert.ok(await browser.stopWorker() >= 1, 'a worker was running');
+      const cold = await openPopup(browser);
+      await listSettled(cold, '');
+      const titles = await rowTitles(cold);
+      assert.deepEqual(titles.slice(0, 3), compared[0].worker.items.slice(0, 3).map((d) => d.title));
+      assert.match(await cold.locator('.status-line').textContent(), /64/);
+    });
+  });
+
   test('related to this page on a chat tab', async () => {
     sites.mode.json = 'ok';
     await withBrowser(async (browser) => {
