@@ -28,17 +28,19 @@ chrome.alarms.onAlarm.addListener((alarm) => {
 self.addEventListener('online', () => ready.then(() => on_network_change(true)));
 self.addEventListener('offline', () => ready.then(() => on_network_change(false)));
 
-chrome.contextMenus.onClicked.addListener((info, tab) => {
-  ready.then(() => on_context_menu(info, tab ?? {}));
-});
+function onContextMenu(info, tab) {
+  return ready.then(() => on_context_menu(info, tab ?? {}));
+}
+chrome.contextMenus.onClicked.addListener(onContextMenu);
 
 function onCommand(command, tab) {
   return ready.then(() => on_command(command, tab ?? {}));
 }
 chrome.commands.onCommand.addListener(onCommand);
-// The same handler, reachable from DevTools and the end-to-end tests: headless Chromium
-// cannot press extension shortcuts.
+// The same handlers, reachable from DevTools and the end-to-end tests: headless Chromium
+// cannot press extension shortcuts or open a context menu.
 globalThis.dreamcatcherCommand = onCommand;
+globalThis.dreamcatcherContextMenu = onContextMenu;
 // The request handler the popup reaches through messaging, callable directly from the worker's
 // console and the end-to-end tests (a worker cannot message itself).
 globalThis.dreamcatcherHandle = (message) => ready.then(() => handle_message(message));

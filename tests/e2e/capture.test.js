@@ -131,6 +131,42 @@ describe('capture', () => {
     });
   });
 
+  // The context menu is registered at install; headless Chromium cannot open it, so the test
+  // calls the function its onClicked listener calls, with what Chrome passes.
+  test('the context-menu entry saves the selected text as a fragment, line breaks kept', async () => {
+    await withBrowser(async (browser) => {
+      const tab = await openPage(browser, fixture('page-claude-2026-10'));
+      await tab.locator('.dreamcatcher-capture').waitFor();
+      const selected = await tab.evaluate(() => {
+        const block = document.querySelector('pre') ?? document.querySelector('p');
+        window.getSelection().selectAllChildren(block);
+        return String(window.getSelection());
+      });
+      assert.ok(selected.trim().includes('\n'), 'the selection spans lines');
+      const worker = await browser.worker();
+      const menu = await worker.evaluate(async ([url, selectionText]) => {
+        // update() fails for a menu entry that does not exist.
+        const registered = await chrome.contextMenus.update('dreamcatcher-save-selection', {})
+          .then(() => true, (error) => String(error));
+        const [target] = await chrome.tabs.query({ url: url.replace(/:\d+\//, '/') });
+        const info = {
+          menuItemId: 'dreamcatcher-save-selection', selectionText: selectionText.replace(/\s+/g, ' '), pageUrl: url,
+        };
+        await globalThis.dreamcatcherContextMenu(info, target);
+        return registered;
+      }, [tab.url(), selected]);
+      assert.equal(menu, true);
+      const status = await finalStatus(tab);
+      assert.equal(status.kind, 'ok', status.text);
+      assert.match(status.text, /^Saved the selection/);
+      const list = await browser.api({ type: 'list_dreams' });
+      assert.equal(list.total, 1);
+      const saved = await browser.api({ type: 'get_dream', id: list.items[0].id });
+      const [block] = saved.dream.conversation.messages[0].code_blocks;
+      assert.equal(block.code, selected.replace(/^\n+|\n+$/g, ''));
+    });
+  });
+
   test('recapture updates the dream in place', async () => {
     sites.mode.json = 'ok';
     await withBrowser(async (browser) => {
