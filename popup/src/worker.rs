@@ -54,11 +54,11 @@ async fn call<T: DeserializeOwned>(request: &Request, expected: &'static str) ->
     answer_of(request_name(request), expected, promise).await
 }
 
-/// The global under which popup.js keeps its early request for the list's first page.
+/// The global under which first-page.js keeps its early answer for the list's first page.
 const FIRST_PAGE_GLOBAL: &str = "dreamcatcherFirstPage";
 
-/// The first page as popup.js asked for it before this module was compiled (so the worker's
-/// answer, and its wake-up, overlap the popup's start), taken once.
+/// The first page as first-page.js asked for it while the page was parsed (from the running
+/// worker, or from the database when Chrome had stopped the worker), taken once.
 fn take_early_first_page() -> Option<Promise> {
     let global = js_sys::global();
     let key = JsValue::from_str(FIRST_PAGE_GLOBAL);
@@ -98,7 +98,7 @@ pub fn decode<T: DeserializeOwned>(request: &'static str, expected: &'static str
     }
 }
 
-/// The request popup.js sends at once (static/popup.js; a test keeps the two equal).
+/// The request first-page.js makes at once (static/first-page.js; a test keeps the two equal).
 fn first_page_request() -> Request {
     Request::ListDreams { offset: 0, limit: crate::ui::list::PAGE_SIZE as u32, filter: DreamFilter::default() }
 }
@@ -458,10 +458,10 @@ mod tests {
         assert!(decoded.is_ok_and(|record| record.implementation.is_none()));
     }
 
-    /// popup.js's early request is the list's own first-page request, to the byte.
+    /// first-page.js's early request is the list's own first-page request, to the byte.
     #[test]
-    fn popup_js_asks_for_the_lists_first_page() {
-        let script = include_str!("../static/popup.js");
+    fn first_page_js_asks_for_the_lists_first_page() {
+        let script = include_str!("../static/first-page.js");
         let early = script
             .split_once("const request = ")
             .and_then(|(_, rest)| rest.split_once(";\n"))
@@ -478,7 +478,7 @@ mod tests {
     #[test]
     fn first_page_js_reads_the_current_schema() {
         let script = include_str!("../static/first-page.js");
-        let version = format!("export const SCHEMA_VERSION = {};", dreamcatcher_library::SCHEMA_VERSION);
+        let version = format!("const SCHEMA_VERSION = {};", dreamcatcher_library::SCHEMA_VERSION);
         assert!(script.contains(&version), "first-page.js lacks `{version}`");
     }
 

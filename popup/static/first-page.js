@@ -1,43 +1,77 @@
-// The list's first page read straight from the worker's IndexedDB (one extension origin, one
-// database), for when Chrome has stopped the worker: waking it and loading its wasm takes
-// ~80 ms, this read ~20 ms. It answers exactly what the worker answers to the same request
-// (tests/e2e/popup.test.js compares the two); crates/library/src/store.rs and
-// extension/store/src/idb_store.rs define the schema read here.
-export const DATABASE = 'dreamcatcher';
-export const SCHEMA_VERSION = 2;
+// The list's first page, asked for while the popup's HTML is still being parsed (a classic
+// script: it runs before any module has loaded), so the answer is there when the wasm is.
+// A running worker answers in a few milliseconds. A worker Chrome has stopped (after 30 s idle,
+// the usual case for a popup) needs ~80 ms to wake and load its wasm, so then the page is read
+// from the worker's IndexedDB directly (one extension origin, one database) and the worker is
+// asked only if that fails. The popup's first list takes the answer (popup/src/worker.rs,
+// whose tests keep the request equal to the popup's own and the schema version the library's;
+// tests/e2e/popup.test.js compares this read with the worker's answer).
+'use strict';
+{
+  const DATABASE = 'dreamcatcher';
+  const SCHEMA_VERSION = 2;
+  const request = {"type":"list_dreams","offset":0,"limit":50,"filter":{}};
 
-/** Resolves to the worker's `dream_page` answer for the newest `limit` dreams, unfiltered. */
-export function firstPageFromDatabase(limit, database = DATABASE, version = SCHEMA_VERSION) {
-  return new Promise((resolve, reject) => {
+  /** The database at this schema version: never created or migrated here (that is the
+   * worker's job), so a missing or older one fails the open and is left as it is. */
+  const open = (database, version) => new Promise((resolve, reject) => {
     const opening = indexedDB.open(database, version);
-    // Creating or migrating the database is the worker's job: a missing or older one is left
-    // as it is (aborting the upgrade fails this open), and the worker's answer is awaited.
     opening.onupgradeneeded = () => opening.transaction.abort();
     opening.onerror = () => reject(opening.error);
     opening.onblocked = () => reject(new Error('the database is being upgraded'));
-    opening.onsuccess = () => {
-      const db = opening.result;
-      const read = db.transaction(['summaries', 'meta'], 'readonly');
-      const page = { type: 'dream_page', total: undefined, offset: 0, items: [] };
-      read.objectStore('meta').get('dream_count').onsuccess = (event) => {
-        page.total = event.target.result;
+    opening.onsuccess = () => resolve(opening.result);
+  });
+
+  /** The worker's `dream_page` answer for the newest `limit` dreams, unfiltered, read in one
+   * transaction; closes the database. */
+  const readPage = (db, limit) => new Promise((resolve, reject) => {
+    const read = db.transaction(['summaries', 'meta'], 'readonly');
+    const page = { type: 'dream_page', total: undefined, offset: 0, items: [] };
+    read.objectStore('meta').get('dream_count').onsuccess = (event) => {
+      page.total = event.target.result;
+    };
+    // The list's order (crates/library/src/store.rs, newest_first) is this index backwards.
+    const index = read.objectStore('summaries').index('updated');
+    if (typeof index.getAllRecords === 'function') {
+      // One round trip (Chrome 141+) instead of a cursor's several.
+      index.getAllRecords({ direction: 'prev', count: limit }).onsuccess = (event) => {
+        page.items = event.target.result.map((record) => JSON.parse(record.value.data));
       };
-      read.objectStore('summaries').index('updated').openCursor(null, 'prev').onsuccess = (event) => {
+    } else {
+      index.openCursor(null, 'prev').onsuccess = (event) => {
         const cursor = event.target.result;
         if (!cursor || page.items.length >= limit) return;
         page.items.push(JSON.parse(cursor.value.data));
         cursor.continue();
       };
-      read.oncomplete = () => {
-        db.close();
-        // Without the kept count (a database from before it), only the worker can count.
-        if (typeof page.total === 'number') resolve(page);
-        else reject(new Error('the dream count is not stored yet'));
-      };
-      read.onabort = () => {
-        db.close();
-        reject(read.error);
-      };
+    }
+    read.oncomplete = () => {
+      db.close();
+      // Without the kept count (a database from before it), only the worker can count.
+      if (typeof page.total === 'number') resolve(page);
+      else reject(new Error('the dream count is not stored yet'));
+    };
+    read.onabort = () => {
+      db.close();
+      reject(read.error);
     };
   });
+
+  const fromDatabase = (limit, database = DATABASE, version = SCHEMA_VERSION) =>
+    open(database, version).then((db) => readPage(db, limit));
+
+  const fromWorker = () => chrome.runtime.sendMessage(request);
+  // Opened while Chrome says whether the worker runs (the look comes before any message: a
+  // message itself starts a stopped worker), and closed unread when it does.
+  const opened = open(DATABASE, SCHEMA_VERSION);
+  globalThis.dreamcatcherFirstPage = chrome.runtime.getContexts({ contextTypes: ['BACKGROUND'] })
+    .then((running) => {
+      if (running.length > 0) {
+        opened.then((db) => db.close(), () => {});
+        return fromWorker();
+      }
+      return opened.then((db) => readPage(db, request.limit)).catch(fromWorker);
+    });
+  // For the end-to-end test that compares this read with the worker's answer.
+  globalThis.dreamcatcherFirstPageReader = { fromDatabase, schemaVersion: SCHEMA_VERSION };
 }

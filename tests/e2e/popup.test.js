@@ -214,31 +214,39 @@ describe('popup', () => {
       assert.equal((await apiImport(browser, 'conversations.json', Buffer.from(JSON.stringify(entries)))).added, 64);
       const popup = await openPopup(browser);
       const compared = await popup.evaluate(async () => {
-        const { firstPageFromDatabase } = await import('./first-page.js');
+        const { fromDatabase } = globalThis.dreamcatcherFirstPageReader;
         const out = [];
         for (const limit of [50, 7, 100]) {
           const worker = await chrome.runtime.sendMessage({ type: 'list_dreams', offset: 0, limit, filter: {} });
-          out.push({ limit, worker, database: await firstPageFromDatabase(limit) });
+          const database = await fromDatabase(limit);
+          // Browsers before getAllRecords (Chrome 141) walk a cursor instead.
+          const getAllRecords = IDBIndex.prototype.getAllRecords;
+          delete IDBIndex.prototype.getAllRecords;
+          if (typeof IDBIndex.prototype.getAllRecords !== 'undefined') throw new Error('getAllRecords is still there');
+          const byCursor = await fromDatabase(limit).finally(() => { IDBIndex.prototype.getAllRecords = getAllRecords; });
+          out.push({ limit, worker, database, byCursor, hadGetAllRecords: typeof getAllRecords === 'function' });
         }
         return out;
       });
-      for (const { limit, worker, database } of compared) {
+      for (const { limit, worker, database, byCursor, hadGetAllRecords } of compared) {
         assert.equal(worker.type, 'dream_page');
         assert.equal(worker.items.length, Math.min(limit, 64));
         assert.deepEqual(database, worker, `limit ${limit}`);
+        assert.deepEqual(byCursor, worker, `limit ${limit}, by cursor`);
+        assert.ok(hadGetAllRecords, 'this Chromium reads the page in one getAllRecords');
       }
 
       // A missing or older database is left alone for the worker to create or migrate.
       const untouched = await popup.evaluate(async () => {
-        const { firstPageFromDatabase, SCHEMA_VERSION } = await import('./first-page.js');
+        const { fromDatabase, schemaVersion: SCHEMA_VERSION } = globalThis.dreamcatcherFirstPageReader;
         const failure = (promise) => promise.then(() => 'read', (error) => String(error?.name || error));
-        const missing = await failure(firstPageFromDatabase(50, 'dreamcatcher-absent'));
+        const missing = await failure(fromDatabase(50, 'dreamcatcher-absent'));
         const older = await new Promise((resolve, reject) => {
           const opening = indexedDB.open('dreamcatcher-older', SCHEMA_VERSION - 1);
           opening.onsuccess = () => { opening.result.close(); resolve(); };
           opening.onerror = () => reject(opening.error);
         });
-        const olderRead = await failure(firstPageFromDatabase(50, 'dreamcatcher-older'));
+        const olderRead = await failure(fromDatabase(50, 'dreamcatcher-older'));
         const databases = Object.fromEntries((await indexedDB.databases()).map((d) => [d.name, d.version]));
         return { missing, older, olderRead, databases, version: SCHEMA_VERSION };
       });
