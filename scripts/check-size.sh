@@ -16,7 +16,8 @@ cd "$(dirname "$0")/.."
 # Measured 1,144,545 bytes on 2026-11-22 (worker 728,247, popup 393,753, JS glue) + 1.5%.
 # Raised from 1,020,000 when connected mode landed: the sync client, protocol and pairing
 # in the worker (+93 KB) and the settings/status UI in the popup (+46 KB).
-BUDGET_BYTES=1162000
+# Raised to 1,170,000 with popup/static/first-page.js (the first page read from IndexedDB).
+BUDGET_BYTES=1170000
 DIR="${1:-dist/extension}"
 
 if ! compgen -G "$DIR/*.wasm" >/dev/null; then

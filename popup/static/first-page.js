@@ -3,7 +3,8 @@
 // A running worker answers in a few milliseconds. A worker Chrome has stopped (after 30 s idle,
 // the usual case for a popup) needs ~80 ms to wake and load its wasm, so then the page is read
 // from the worker's IndexedDB directly (one extension origin, one database) and the worker is
-// asked only if that fails. The popup's first list takes the answer (popup/src/worker.rs,
+// asked only if that fails; a running worker that has not answered within 20 ms (busy with
+// other work) races the same read. The popup's first list takes the answer (popup/src/worker.rs,
 // whose tests keep the request equal to the popup's own and the schema version the library's;
 // tests/e2e/popup.test.js compares this read with the worker's answer).
 'use strict';
@@ -11,6 +12,8 @@
   const DATABASE = 'dreamcatcher';
   const SCHEMA_VERSION = 2;
   const request = {"type":"list_dreams","offset":0,"limit":50,"filter":{}};
+  /** How long a running worker has to answer before the database is read as well. */
+  const WORKER_PATIENCE_MS = 20;
 
   /** The database at this schema version: never created or migrated here (that is the
    * worker's job), so a missing or older one fails the open and is left as it is. */
@@ -61,16 +64,28 @@
     open(database, version).then((db) => readPage(db, limit));
 
   const fromWorker = () => chrome.runtime.sendMessage(request);
+  const fromOpened = () => opened.then((db) => readPage(db, request.limit));
   // Opened while Chrome says whether the worker runs (the look comes before any message: a
-  // message itself starts a stopped worker), and closed unread when it does.
+  // message itself starts a stopped worker).
   const opened = open(DATABASE, SCHEMA_VERSION);
   globalThis.dreamcatcherFirstPage = chrome.runtime.getContexts({ contextTypes: ['BACKGROUND'] })
     .then((running) => {
-      if (running.length > 0) {
-        opened.then((db) => db.close(), () => {});
-        return fromWorker();
-      }
-      return opened.then((db) => readPage(db, request.limit)).catch(fromWorker);
+      if (running.length === 0) return fromOpened().catch(fromWorker);
+      // A running worker answers within a few milliseconds, unless it is busy with other work
+      // (an import step, loading every summary for the filter menus): then the database is
+      // read as well, and the first answer is shown.
+      const worker = fromWorker();
+      const answered = worker.then(() => true, () => false);
+      const late = new Promise((resolve) => setTimeout(resolve, WORKER_PATIENCE_MS, false));
+      return Promise.race([answered, late]).then((inTime) => {
+        if (inTime) {
+          opened.then((db) => db.close(), () => {});
+          return worker;
+        }
+        return Promise.any([worker, fromOpened()])
+          // When both fail, the worker's failure is the one to tell.
+          .catch((failed) => Promise.reject(failed.errors[0]));
+      });
     });
   // For the end-to-end test that compares this read with the worker's answer.
   globalThis.dreamcatcherFirstPageReader = { fromDatabase, schemaVersion: SCHEMA_VERSION };
