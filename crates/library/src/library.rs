@@ -358,21 +358,7 @@ impl<S: DreamStore> Library<S> {
             .into_iter()
             .chain(added.iter().map(|a| a.0.clone()))
             .collect();
-        let missing: Vec<String> = affected
-            .iter()
-            .filter(|k| !changes.records.contains_key(*k))
-            .cloned()
-            .collect();
-        if !missing.is_empty() {
-            for key in &missing {
-                changes.records.insert(key.clone(), None);
-            }
-            for record in self.store.get_fragments(&missing).await? {
-                changes
-                    .records
-                    .insert(record.content_key.clone(), Some(record));
-            }
-        }
+        self.load_fragments(changes, affected.iter().cloned()).await?;
         for key in &affected {
             let Some(slot) = changes.records.get_mut(key) else {
                 continue;
@@ -412,6 +398,31 @@ impl<S: DreamStore> Library<S> {
                 }
                 (None, None) => None,
             };
+        }
+        Ok(())
+    }
+
+    /// Reads the stored records of these fragments into `changes`, those not there yet, in one
+    /// store read (IndexedDB: one transaction).
+    async fn load_fragments(
+        &self,
+        changes: &mut FragmentChanges,
+        keys: impl Iterator<Item = String>,
+    ) -> Result<(), ApiError> {
+        let missing: BTreeSet<String> = keys
+            .filter(|k| !changes.records.contains_key(k))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let missing: Vec<String> = missing.into_iter().collect();
+        for record in self.store.get_fragments(&missing).await? {
+            changes
+                .records
+                .insert(record.content_key.clone(), Some(record));
+        }
+        for key in missing {
+            changes.records.entry(key).or_insert(None);
         }
         Ok(())
     }
@@ -457,6 +468,21 @@ impl<S: DreamStore> Library<S> {
             .into_iter()
             .map(|stored| (stored.dream.id().to_string(), stored))
             .collect();
+        // Every fragment the batch touches, read at once rather than dream by dream (an
+        // import batch is 50 dreams: one IndexedDB transaction instead of up to 50).
+        fn conversation_of(item: &ImportItem) -> &Conversation {
+            match item {
+                ImportItem::Dream(dream) => &dream.conversation,
+                ImportItem::Conversation(conversation) => conversation,
+            }
+        }
+        let touched = items
+            .iter()
+            .map(conversation_of)
+            .chain(stored_before.values().map(|s| &s.dream.conversation))
+            .flat_map(|c| c.messages.iter())
+            .flat_map(|m| m.fragments.code_blocks.iter().map(block_key));
+        self.load_fragments(&mut fragments, touched).await?;
         for item in items {
             let id = item_id(&item);
             let existing_record = match pending.get(&id) {
