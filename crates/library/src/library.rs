@@ -317,8 +317,14 @@ impl<S: DreamStore> Library<S> {
         index_dreams(index, put.iter().map(|stored| &stored.dream));
         self.generation += 1;
         if let Some(summaries) = &mut self.summaries {
-            summaries
-                .retain(|s| !deleted.contains(&s.id) && !put.iter().any(|p| p.summary.id == s.id));
+            // A set: with 10,000 dreams, an import batch would otherwise compare every
+            // summary with each of its 50 dreams.
+            let replaced: HashSet<&str> = deleted
+                .iter()
+                .map(String::as_str)
+                .chain(put.iter().map(|p| p.summary.id.as_str()))
+                .collect();
+            summaries.retain(|s| !replaced.contains(s.id.as_str()));
             summaries.extend(put.iter().map(|p| p.summary.clone()));
             summaries.sort_by(crate::store::newest_first);
         }
