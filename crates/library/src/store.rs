@@ -37,10 +37,14 @@ pub enum StoreError {
 
 /// A dream as stored: with the change sequence number of its last write.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StoredDreamRecord")]
 pub struct StoredDream {
     pub seq: u64,
     pub dream: Dream,
-    /// Written beside the dream so lists never load whole conversations.
+    /// Written beside the dream so lists never load whole conversations. Always
+    /// `summarize(&dream)`: not serialised with the dream (stores keep it in a place of its
+    /// own; it was a fifth of what an import wrote), and recomputed when a record is read.
+    #[serde(skip_serializing)]
     pub summary: DreamSummary,
     /// The PipelineOS service's revision of the dream as this device last received it (0:
     /// never synced). The base revision of the next change sent.
@@ -49,6 +53,30 @@ pub struct StoredDream {
     /// What PipelineOS did with the dream after "Send to PipelineOS".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub implementation: Option<Implementation>,
+}
+
+/// A stored dream as read back: records written before the summary was left out still carry
+/// one, which is ignored.
+#[derive(Deserialize)]
+struct StoredDreamRecord {
+    seq: u64,
+    dream: Dream,
+    #[serde(default)]
+    revision: Revision,
+    #[serde(default)]
+    implementation: Option<Implementation>,
+}
+
+impl From<StoredDreamRecord> for StoredDream {
+    fn from(record: StoredDreamRecord) -> Self {
+        StoredDream {
+            seq: record.seq,
+            summary: crate::summary::summarize(&record.dream),
+            dream: record.dream,
+            revision: record.revision,
+            implementation: record.implementation,
+        }
+    }
 }
 
 impl StoredDream {
@@ -486,6 +514,28 @@ mod tests {
             preview: String::new(),
             route: CaptureRoute::Export,
         }
+    }
+
+    #[test]
+    fn a_stored_dream_is_written_without_its_summary_and_read_back_whole() {
+        let mut conversation = dreamcatcher_model::Conversation::new(Site::Claude, Some("c-1".into()), "Title");
+        conversation.messages.push(dreamcatcher_model::Message::new(
+            dreamcatcher_model::Role::User,
+            "What is a fold?",
+        ));
+        let dream = Dream::captured(conversation, summary("x", 0).updated_at);
+        let mut stored = StoredDream::new(7, dream.clone(), crate::summary::summarize(&dream));
+        stored.revision = 3;
+        let json = serde_json::to_value(&stored).unwrap_or_default();
+        assert_eq!(json.get("summary"), None);
+        assert_eq!(json["seq"], 7);
+        let back: StoredDream = serde_json::from_value(json.clone()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, stored);
+        // A record from before: its summary is ignored, the dream's own is computed.
+        let mut older = json;
+        older["summary"] = serde_json::to_value(summary("stale", 0)).unwrap_or_default();
+        let back: StoredDream = serde_json::from_value(older).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, stored);
     }
 
     #[test]
