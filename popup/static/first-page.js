@@ -63,11 +63,13 @@
   const fromDatabase = (limit, database = DATABASE, version = SCHEMA_VERSION) =>
     open(database, version).then((db) => readPage(db, limit));
 
-  const fromWorker = () => chrome.runtime.sendMessage(request);
-  const fromOpened = () => opened.then((db) => readPage(db, request.limit));
   // Opened while Chrome says whether the worker runs (the look comes before any message: a
-  // message itself starts a stopped worker).
+  // message itself starts a stopped worker). A failed open is handled where it is used; the
+  // empty handler only keeps it from being reported as unhandled before then.
   const opened = open(DATABASE, SCHEMA_VERSION);
+  opened.catch(() => {});
+  const fromOpened = () => opened.then((db) => readPage(db, request.limit));
+  const fromWorker = () => chrome.runtime.sendMessage(request);
   globalThis.dreamcatcherFirstPage = chrome.runtime.getContexts({ contextTypes: ['BACKGROUND'] })
     .then((running) => {
       if (running.length === 0) return fromOpened().catch(fromWorker);
