@@ -981,6 +981,23 @@ impl<S: DreamStore> Library<S> {
         }
     }
 
+    /// These dreams as stored, in the order given, without those no longer stored: one store
+    /// read (IndexedDB: one transaction whose requests run together), not one per dream.
+    async fn dreams_in_order<'a>(
+        &self,
+        ids: impl Iterator<Item = &'a str>,
+    ) -> Result<Vec<StoredDream>, ApiError> {
+        let ids: Vec<String> = ids.map(str::to_string).collect();
+        let mut found: HashMap<String, StoredDream> = self
+            .store
+            .get_dreams(&ids)
+            .await?
+            .into_iter()
+            .map(|stored| (stored.dream.id().to_string(), stored))
+            .collect();
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
     /// One page of the dreams matching a query, best first, filtered.
     pub async fn search(
         &mut self,
@@ -991,18 +1008,23 @@ impl<S: DreamStore> Library<S> {
         now: Timestamp,
     ) -> Result<SearchPage, ApiError> {
         let ranking = self.ranking(query, filter, now).await?;
-        let mut hits = Vec::new();
-        for best in ranking
+        let page: Vec<&DocumentHit> = ranking
             .dreams
             .iter()
             .skip(offset as usize)
             .take(limit as usize)
-        {
-            // A dream deleted meanwhile is already out of the index; none is missing here.
-            if let Some(stored) = self.store.get_dream(&best.dream_id).await? {
-                hits.push(Self::search_hit(stored, best, query));
-            }
-        }
+            .collect();
+        let stored = self
+            .dreams_in_order(page.iter().map(|best| best.dream_id.as_str()))
+            .await?;
+        // A dream deleted meanwhile is already out of the index; none is missing here.
+        let hits = stored
+            .into_iter()
+            .filter_map(|stored| {
+                let best = page.iter().find(|b| b.dream_id == stored.dream.id())?;
+                Some(Self::search_hit(stored, best, query))
+            })
+            .collect();
         Ok(SearchPage {
             hits,
             total: u32::try_from(ranking.dreams.len()).unwrap_or(u32::MAX),
@@ -1019,12 +1041,13 @@ impl<S: DreamStore> Library<S> {
         now: Timestamp,
     ) -> Result<Vec<String>, ApiError> {
         let ranking = rank_dreams(self.index().await?, prefix, &DreamFilter::default(), now);
-        let mut dreams = Vec::new();
-        for best in ranking.dreams.iter().take(COMPLETION_SOURCES) {
-            if let Some(stored) = self.store.get_dream(&best.dream_id).await? {
-                dreams.push(stored.dream);
-            }
-        }
+        let sources = ranking.dreams.iter().take(COMPLETION_SOURCES);
+        let dreams: Vec<Dream> = self
+            .dreams_in_order(sources.map(|best| best.dream_id.as_str()))
+            .await?
+            .into_iter()
+            .map(|stored| stored.dream)
+            .collect();
         let texts = dreams.iter().flat_map(|dream| {
             let conversation = &dream.conversation;
             std::iter::once(conversation.title.as_str())
@@ -1047,21 +1070,25 @@ impl<S: DreamStore> Library<S> {
         let Some(dream) = self.dream_of_url(url).await? else {
             return Ok((None, Vec::new()));
         };
-        let mut hits = Vec::new();
-        for (dream_id, score) in related_dreams(self.index().await?, &dream, min_score, limit as usize, now)
-        {
-            if let Some(stored) = self.store.get_dream(&dream_id).await? {
-                hits.push(SearchHit {
+        let related = related_dreams(self.index().await?, &dream, min_score, limit as usize, now);
+        let stored = self
+            .dreams_in_order(related.iter().map(|(dream_id, _)| dream_id.as_str()))
+            .await?;
+        let hits = stored
+            .into_iter()
+            .filter_map(|stored| {
+                let (_, score) = related.iter().find(|(id, _)| id == stored.dream.id())?;
+                Some(SearchHit {
                     snippet: stored.summary.preview.clone(),
                     dream: stored.summary,
-                    score,
+                    score: *score,
                     message_index: None,
                     content_key: None,
                     highlights: Vec::new(),
                     title_highlights: Vec::new(),
-                });
-            }
-        }
+                })
+            })
+            .collect();
         Ok((Some(dream.id().to_string()), hits))
     }
 
