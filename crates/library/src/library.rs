@@ -467,15 +467,9 @@ impl<S: DreamStore> Library<S> {
             ImportItem::Conversation(conversation) => conversation.id.clone(),
         };
         let ids: Vec<String> = items.iter().map(item_id).collect();
-        let mut stored_before: HashMap<String, StoredDream> = self
-            .store
-            .get_dreams(&ids)
-            .await?
-            .into_iter()
-            .map(|stored| (stored.dream.id().to_string(), stored))
-            .collect();
+        let mut stored_before = self.stored_by_id(&ids).await?;
         // Every fragment the batch touches, read at once rather than dream by dream (an
-        // import batch is 50 dreams: one IndexedDB transaction instead of up to 50).
+        // import batch is 200 dreams: one IndexedDB transaction instead of up to 200).
         fn conversation_of(item: &ImportItem) -> &Conversation {
             match item {
                 ImportItem::Dream(dream) => &dream.conversation,
@@ -988,14 +982,19 @@ impl<S: DreamStore> Library<S> {
         ids: impl Iterator<Item = &'a str>,
     ) -> Result<Vec<StoredDream>, ApiError> {
         let ids: Vec<String> = ids.map(str::to_string).collect();
-        let mut found: HashMap<String, StoredDream> = self
+        let mut found = self.stored_by_id(&ids).await?;
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    /// The stored ones of these dreams by id, read at once.
+    async fn stored_by_id(&self, ids: &[String]) -> Result<HashMap<String, StoredDream>, ApiError> {
+        Ok(self
             .store
-            .get_dreams(&ids)
+            .get_dreams(ids)
             .await?
             .into_iter()
             .map(|stored| (stored.dream.id().to_string(), stored))
-            .collect();
-        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+            .collect())
     }
 
     /// One page of the dreams matching a query, best first, filtered.
