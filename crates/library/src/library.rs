@@ -318,7 +318,7 @@ impl<S: DreamStore> Library<S> {
         self.generation += 1;
         if let Some(summaries) = &mut self.summaries {
             // A set: with 10,000 dreams, an import batch would otherwise compare every
-            // summary with each of its 50 dreams.
+            // summary with each of its 200 dreams.
             let replaced: HashSet<&str> = deleted
                 .iter()
                 .map(String::as_str)
@@ -462,20 +462,17 @@ impl<S: DreamStore> Library<S> {
         let mut pending: BTreeMap<String, StoredDream> = BTreeMap::new();
         let mut fragments = FragmentChanges::default();
         let mut seq = self.last_seq;
-        let item_id = |item: &ImportItem| match item {
-            ImportItem::Dream(dream) => dream.id().to_string(),
-            ImportItem::Conversation(conversation) => conversation.id.clone(),
-        };
-        let ids: Vec<String> = items.iter().map(item_id).collect();
-        let mut stored_before = self.stored_by_id(&ids).await?;
-        // Every fragment the batch touches, read at once rather than dream by dream (an
-        // import batch is 200 dreams: one IndexedDB transaction instead of up to 200).
         fn conversation_of(item: &ImportItem) -> &Conversation {
             match item {
                 ImportItem::Dream(dream) => &dream.conversation,
                 ImportItem::Conversation(conversation) => conversation,
             }
         }
+        let item_id = |item: &ImportItem| conversation_of(item).id.clone();
+        let ids: Vec<String> = items.iter().map(item_id).collect();
+        let mut stored_before = self.stored_by_id(&ids).await?;
+        // Every fragment the batch touches, read at once rather than dream by dream (an
+        // import batch is 200 dreams: one IndexedDB transaction instead of up to 200).
         let touched = items
             .iter()
             .map(conversation_of)
@@ -975,15 +972,20 @@ impl<S: DreamStore> Library<S> {
         }
     }
 
-    /// These dreams as stored, in the order given, without those no longer stored: one store
-    /// read (IndexedDB: one transaction whose requests run together), not one per dream.
-    async fn dreams_in_order<'a>(
+    /// Each of `items` (ranked hits, related dreams) with its dream as stored, in the order
+    /// given, without those no longer stored: one store read (IndexedDB: one transaction whose
+    /// requests run together), not one per dream.
+    async fn with_stored<'a, T>(
         &self,
-        ids: impl Iterator<Item = &'a str>,
-    ) -> Result<Vec<StoredDream>, ApiError> {
-        let ids: Vec<String> = ids.map(str::to_string).collect();
+        items: &'a [T],
+        dream_id: impl Fn(&T) -> &str,
+    ) -> Result<Vec<(&'a T, StoredDream)>, ApiError> {
+        let ids: Vec<String> = items.iter().map(|item| dream_id(item).to_string()).collect();
         let mut found = self.stored_by_id(&ids).await?;
-        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+        Ok(items
+            .iter()
+            .filter_map(|item| Some((item, found.remove(dream_id(item))?)))
+            .collect())
     }
 
     /// The stored ones of these dreams by id, read at once.
@@ -1007,22 +1009,14 @@ impl<S: DreamStore> Library<S> {
         now: Timestamp,
     ) -> Result<SearchPage, ApiError> {
         let ranking = self.ranking(query, filter, now).await?;
-        let page: Vec<&DocumentHit> = ranking
-            .dreams
-            .iter()
-            .skip(offset as usize)
-            .take(limit as usize)
-            .collect();
-        let stored = self
-            .dreams_in_order(page.iter().map(|best| best.dream_id.as_str()))
-            .await?;
+        let start = (offset as usize).min(ranking.dreams.len());
+        let end = start.saturating_add(limit as usize).min(ranking.dreams.len());
         // A dream deleted meanwhile is already out of the index; none is missing here.
-        let hits = stored
+        let hits = self
+            .with_stored(&ranking.dreams[start..end], |best| &best.dream_id)
+            .await?
             .into_iter()
-            .filter_map(|stored| {
-                let best = page.iter().find(|b| b.dream_id == stored.dream.id())?;
-                Some(Self::search_hit(stored, best, query))
-            })
+            .map(|(best, stored)| Self::search_hit(stored, best, query))
             .collect();
         Ok(SearchPage {
             hits,
@@ -1040,12 +1034,12 @@ impl<S: DreamStore> Library<S> {
         now: Timestamp,
     ) -> Result<Vec<String>, ApiError> {
         let ranking = rank_dreams(self.index().await?, prefix, &DreamFilter::default(), now);
-        let sources = ranking.dreams.iter().take(COMPLETION_SOURCES);
+        let sources = &ranking.dreams[..ranking.dreams.len().min(COMPLETION_SOURCES)];
         let dreams: Vec<Dream> = self
-            .dreams_in_order(sources.map(|best| best.dream_id.as_str()))
+            .with_stored(sources, |best| &best.dream_id)
             .await?
             .into_iter()
-            .map(|stored| stored.dream)
+            .map(|(_, stored)| stored.dream)
             .collect();
         let texts = dreams.iter().flat_map(|dream| {
             let conversation = &dream.conversation;
@@ -1070,22 +1064,18 @@ impl<S: DreamStore> Library<S> {
             return Ok((None, Vec::new()));
         };
         let related = related_dreams(self.index().await?, &dream, min_score, limit as usize, now);
-        let stored = self
-            .dreams_in_order(related.iter().map(|(dream_id, _)| dream_id.as_str()))
-            .await?;
-        let hits = stored
+        let hits = self
+            .with_stored(&related, |(dream_id, _)| dream_id)
+            .await?
             .into_iter()
-            .filter_map(|stored| {
-                let (_, score) = related.iter().find(|(id, _)| id == stored.dream.id())?;
-                Some(SearchHit {
-                    snippet: stored.summary.preview.clone(),
-                    dream: stored.summary,
-                    score: *score,
-                    message_index: None,
-                    content_key: None,
-                    highlights: Vec::new(),
-                    title_highlights: Vec::new(),
-                })
+            .map(|((_, score), stored)| SearchHit {
+                snippet: stored.summary.preview.clone(),
+                dream: stored.summary,
+                score: *score,
+                message_index: None,
+                content_key: None,
+                highlights: Vec::new(),
+                title_highlights: Vec::new(),
             })
             .collect();
         Ok((Some(dream.id().to_string()), hits))
