@@ -306,3 +306,22 @@ fn a_saved_page_is_read_when_the_shared_fixtures_are_there() {
     );
     assert_eq!(conversations[0].messages.len(), 2);
 }
+
+#[test]
+fn a_damaged_dreamcatcher_id_is_refused_with_its_place() {
+    let whole = String::from_utf8(fixture("dreamcatcher.json")).unwrap_or_default();
+    let before = parse_input(whole.as_bytes(), &ParseOptions::default()).unwrap();
+    let damaged = whole.replacen("\"dc-0000", "\"-c-0000", 1);
+    assert_ne!(damaged, whole, "the fixture holds a Dreamcatcher id");
+    let parsed = parse_input(damaged.as_bytes(), &ParseOptions::default()).unwrap();
+    assert_eq!(parsed.conversations.len() + 1, before.conversations.len(), "only that one is left out");
+    let [skipped] = &parsed.skipped[..] else {
+        panic!("one skipped entry: {:?}", parsed.skipped)
+    };
+    let JsonError::BadId { path, id } = &skipped.reason else {
+        panic!("{:?}", skipped.reason)
+    };
+    assert_eq!(path, "[0].id");
+    assert!(id.starts_with("-c-0000"), "{id}");
+    assert!(skipped.to_string().contains("is not a Dreamcatcher id"), "{skipped}");
+}

@@ -18,7 +18,7 @@ use dreamcatcher_capture::CaptureError;
 use dreamcatcher_capture::input::{ParseOptions, stream_export, stream_zip};
 use dreamcatcher_capture::json::{ExportItem, JsonError};
 use dreamcatcher_export::{LIBRARY_FORMAT, LIBRARY_VERSION};
-use dreamcatcher_model::{Conversation, Dream};
+use dreamcatcher_model::{Conversation, Dream, is_conversation_id};
 
 use crate::api::SkippedItem;
 
@@ -187,6 +187,16 @@ impl ImportReader {
                 for (offset, range) in wanted.iter().enumerate() {
                     let text = self.json.get(range.clone()).unwrap_or(&[]);
                     match serde_json::from_slice::<Dream>(text) {
+                        Ok(dream) if !is_conversation_id(dream.id()) => {
+                            batch.skipped.push(SkippedItem {
+                                item: format!("dream {}", self.next + offset + 1),
+                                reason: format!(
+                                    "its id {:?} (byte {}) is not a Dreamcatcher id",
+                                    dream.id().chars().take(80).collect::<String>(),
+                                    range.start
+                                ),
+                            })
+                        }
                         Ok(dream) => batch.items.push(ImportItem::Dream(Box::new(dream))),
                         Err(error) => batch.skipped.push(SkippedItem {
                             item: format!("dream {}", self.next + offset + 1),

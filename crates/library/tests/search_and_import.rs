@@ -313,6 +313,17 @@ fn a_library_export_with_an_unreadable_dream_restores_the_others() {
     assert_eq!(summary.skipped[0].item, "dream 2");
     assert_eq!(block_on(library.get_dream(&a.id)).unwrap().notes, "my notes");
 
+    // A dream whose id was damaged is skipped with its id named, not stored under it.
+    let mut damaged = document.clone();
+    damaged["dreams"][0]["conversation"]["id"] = json!("-c-damaged");
+    block_on(library.delete_all(at(3))).unwrap();
+    let summary =
+        block_on(library.import_file("backup.json", &serde_json::to_vec(&damaged).unwrap(), at(3))).unwrap();
+    assert_eq!(summary.added, 1);
+    assert_eq!(summary.skipped.len(), 2);
+    assert_eq!(summary.skipped[0].item, "dream 1");
+    assert!(summary.skipped[0].reason.contains("\"-c-damaged\" (byte "), "{}", summary.skipped[0].reason);
+
     let newer = br#"{"format":"dreamcatcher-library","version":99,"dreams":[]}"#;
     let error = block_on(library.import_file("future.json", newer, at(3))).unwrap_err();
     assert!(error.message.contains("version 99"), "{}", error.message);

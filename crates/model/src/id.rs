@@ -27,6 +27,14 @@ pub fn conversation_id(site: Site, site_id: Option<&str>, title: &str, first_pro
     format!("dc-{}", hex(&hasher.finalize()[..16]))
 }
 
+/// Whether `id` has the form [`conversation_id`] gives: `dc-` and 32 lowercase hex digits.
+/// Ids read back from a saved file become the key of a dream, so a damaged one is refused.
+pub fn is_conversation_id(id: &str) -> bool {
+    id.strip_prefix("dc-").is_some_and(|hex| {
+        hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
 /// A key that is equal for two pieces of code differing only in whitespace (indentation,
 /// line endings, trailing spaces, blank lines), used to keep one fragment per snippet.
 pub fn content_key(code: &str) -> String {
@@ -64,6 +72,17 @@ mod tests {
         let b = conversation_id(Site::Chatgpt, Some("abc-1"), "New title", "hello");
         assert_eq!(a, b);
         assert!(a.starts_with("dc-") && a.len() == 35);
+    }
+
+    #[test]
+    fn only_ids_of_that_form_are_conversation_ids() {
+        assert!(is_conversation_id(&conversation_id(Site::Claude, Some("x"), "", "")));
+        assert!(is_conversation_id("dc-00000000000000000000000000000001"));
+        for bad in ["", "dc-", "-c-00000000000000000000000000000001", "dc-0000000000000000000000000000000",
+            "dc-000000000000000000000000000000011", "dc-0000000000000000000000000000000G", "DC-00000000000000000000000000000001"]
+        {
+            assert!(!is_conversation_id(bad), "{bad}");
+        }
     }
 
     #[test]

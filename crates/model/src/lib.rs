@@ -39,7 +39,7 @@ mod id;
 
 pub use dream::Dream;
 pub use fragment::{CodeBlock, CodeOrigin, Fragments, Hint, Link, TodoItem, TodoMarker};
-pub use id::{content_key, conversation_id};
+pub use id::{content_key, conversation_id, is_conversation_id};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -19,7 +19,7 @@ mod values;
 pub(crate) use export::{CountingReader, for_each_entry, for_each_entry_in_slice};
 pub use export::{ExportItem, SkippedEntry};
 
-use dreamcatcher_model::{CaptureSource, Conversation, Message, Role, Site};
+use dreamcatcher_model::{CaptureSource, Conversation, Message, Role, Site, is_conversation_id};
 use thiserror::Error;
 
 use path::JsonPath;
@@ -54,6 +54,8 @@ pub enum JsonError {
          conversations (with `site` and `messages`)"
     )]
     NotAConversation { path: String, found: String },
+    #[error("{path}: {id:?} is not a Dreamcatcher id (`dc-` and 32 lowercase hex digits)")]
+    BadId { path: String, id: String },
     #[error("{path}: node `{node}` is not in the conversation (named by {referenced_by})")]
     MissingNode {
         path: String,
@@ -148,7 +150,7 @@ fn parse_object(
         Shape::Claude => {
             parse_site_at::<claude::ClaudeJson>(json, at, source).map(|c| (c, Kind::Claude))
         }
-        Shape::Dreamcatcher => read_typed(json, at).map(|c| (c, Kind::Dreamcatcher)),
+        Shape::Dreamcatcher => read_dreamcatcher(json, at).map(|c| (c, Kind::Dreamcatcher)),
         Shape::Other(found) => Err(JsonError::NotAConversation {
             path: at.to_string(),
             found,
@@ -171,7 +173,9 @@ fn parse_entry(
             parse_site_if_shaped::<chatgpt::ChatgptJson>(json, at, source.clone())
         }
         Some(Kind::Claude) => parse_site_if_shaped::<claude::ClaudeJson>(json, at, source.clone()),
-        Some(Kind::Dreamcatcher) => serde_json::from_str(json).ok(),
+        Some(Kind::Dreamcatcher) => serde_json::from_str::<Conversation>(json)
+            .ok()
+            .filter(|c| is_conversation_id(&c.id)),
         None => None,
     };
     match (direct, previous) {
@@ -241,6 +245,19 @@ fn parse_site_if_shaped<S: SiteJson>(
 ///
 /// Tracking the path slows every value down and mismatches are rare: the plain reader goes
 /// first, and only a failure is read again to find where.
+/// A conversation Dreamcatcher saved. Its id is kept (it is the dream's key, tags and notes
+/// follow it), so it must be one Dreamcatcher makes.
+fn read_dreamcatcher(json: &str, at: &JsonPath) -> Result<Conversation, JsonError> {
+    let conversation: Conversation = read_typed(json, at)?;
+    if is_conversation_id(&conversation.id) {
+        return Ok(conversation);
+    }
+    Err(JsonError::BadId {
+        path: at.key("id").to_string(),
+        id: conversation.id.chars().take(80).collect(),
+    })
+}
+
 fn read_typed<T: serde::de::DeserializeOwned>(json: &str, at: &JsonPath) -> Result<T, JsonError> {
     serde_json::from_str(json).or_else(|_| {
         let mut deserializer = serde_json::Deserializer::from_str(json);
